@@ -1,0 +1,532 @@
+package identity
+
+import (
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"slices"
+
+	"github.com/unifycdp/unify/store"
+)
+
+// Errors of the graph.
+var (
+	// ErrNotFound: no profile holds the identifier, record or profile ID.
+	ErrNotFound = errors.New("identity: not found")
+	// ErrNotLinked: two identifiers are not in one profile.
+	ErrNotLinked = errors.New("identity: identifiers are not in one profile")
+	// ErrComponentCap: a component reached Policies.MaxComponentSets and an
+	// identifier was unlinked to keep it under the cap.
+	ErrComponentCap = errors.New("identity: component size cap reached")
+	// ErrNoIdentifiers: a record carries no identifier at all.
+	ErrNoIdentifiers = errors.New("identity: record has no identifiers")
+)
+
+// Graph is the persistent identity graph. It keeps its state in a store
+// under its own key prefix and works inside the caller's transactions, so
+// that linking a record commits together with everything else the caller
+// writes. A Graph holds no mutable state and is safe for concurrent use;
+// concurrent transactions that touch the same component conflict in the
+// store and are retried by the caller.
+type Graph struct {
+	pol    Policies
+	prefix []byte
+}
+
+// Options configures a Graph. The zero value is usable.
+type Options struct {
+	// Policies; the zero value means DefaultPolicies().
+	Policies *Policies
+	// Prefix is prepended to every key the graph writes; nil means the
+	// tuple ("identity").
+	Prefix []byte
+}
+
+// New returns a Graph.
+func New(opts Options) *Graph {
+	g := &Graph{prefix: opts.Prefix}
+	if opts.Policies != nil {
+		g.pol = *opts.Policies
+	} else {
+		g.pol = DefaultPolicies()
+	}
+	if g.prefix == nil {
+		g.prefix = store.AppendString(nil, "identity")
+	}
+	return g
+}
+
+// Policies returns the graph's policies.
+func (g *Graph) Policies() Policies { return g.pol }
+
+// Key spaces.
+const (
+	nsIdent    = "i" // type, value -> identState
+	nsIdentSet = "x" // type, value, set -> nil
+	nsSet      = "s" // set -> setState
+	nsSetRec   = "t" // set, time, source, id -> nil
+	nsRecord   = "r" // source, id -> recordState
+	nsComp     = "c" // comp -> compState
+	nsProfile  = "p" // profile -> profileState
+	nsAlias    = "a" // profile -> source, id of the record that names it
+)
+
+func (g *Graph) key(ns string) []byte {
+	k := make([]byte, 0, len(g.prefix)+48)
+	k = append(k, g.prefix...)
+	return store.AppendString(k, ns)
+}
+
+func (g *Graph) identKey(id ID) []byte {
+	return store.AppendString(store.AppendString(g.key(nsIdent), string(id.Type)), id.Value)
+}
+func (g *Graph) identSetPrefix(id ID) []byte {
+	return store.AppendString(store.AppendString(g.key(nsIdentSet), string(id.Type)), id.Value)
+}
+func (g *Graph) setKey(h SetHash) []byte { return store.AppendBytes(g.key(nsSet), h[:]) }
+func (g *Graph) setRecPrefix(h SetHash) []byte {
+	return store.AppendBytes(g.key(nsSetRec), h[:])
+}
+func (g *Graph) setRecKey(h SetHash, k RecordKey) []byte {
+	b := store.AppendInt64(g.setRecPrefix(h), k.Time)
+	return store.AppendString(store.AppendString(b, k.Source), k.ID)
+}
+func (g *Graph) recordKey(source, id string) []byte {
+	return store.AppendString(store.AppendString(g.key(nsRecord), source), id)
+}
+func (g *Graph) compKey(c uint64) []byte    { return store.AppendUint64(g.key(nsComp), c) }
+func (g *Graph) profileKey(p string) []byte { return store.AppendString(g.key(nsProfile), p) }
+func (g *Graph) aliasKey(p string) []byte   { return store.AppendString(g.key(nsAlias), p) }
+
+// ChangeKind says what happened to a profile.
+type ChangeKind uint8
+
+const (
+	Created ChangeKind = iota + 1 // a new profile
+	Updated                       // same ID, different records or identifiers
+	Merged                        // absorbed the profiles in From, keeps its ID
+	Split                         // one of the parts profile From[0] split into
+	Renamed                       // profile From[0] lost the record that named it
+	Removed                       // profile no longer holds any record
+)
+
+func (k ChangeKind) String() string {
+	switch k {
+	case Created:
+		return "created"
+	case Updated:
+		return "updated"
+	case Merged:
+		return "merged"
+	case Split:
+		return "split"
+	case Renamed:
+		return "renamed"
+	case Removed:
+		return "removed"
+	}
+	return fmt.Sprintf("ChangeKind(%d)", k)
+}
+
+// Change is what one link or unlink did to one profile.
+type Change struct {
+	Kind    ChangeKind
+	Profile string
+	From    []string `json:",omitempty"` // merged: the absorbed IDs (now aliases); split and renamed: the old ID
+}
+
+// Result reports a Link or Unlink.
+type Result struct {
+	// Profile holds the linked record; "" after Unlink.
+	Profile string
+	// Changes lists every profile whose membership changed, sorted by ID.
+	// Empty when the record changed nothing (a duplicate, or a record that
+	// joins a profile without changing its identifiers or order).
+	Changes []Change
+	// Refused lists links the record carried that resolution did not make.
+	Refused []Refusal
+	// Warnings holds ErrComponentCap and similar conditions that did not
+	// stop the operation.
+	Warnings []error
+}
+
+// op accumulates reads and writes of one Link/Unlink inside a transaction.
+type op struct {
+	g       *Graph
+	tx      store.Tx
+	idents  map[ID]*identState
+	sets    map[SetHash]*setState
+	dirty   map[SetHash]bool   // sets whose component needs resolving
+	comps   map[uint64]bool    // components to resolve as a whole
+	removed map[SetHash]string // sets removed, with their profile
+	warn    []error
+	refused map[SetHash][]Refusal
+	// identOrig holds identifier states as read, to skip unchanged writes.
+	identOrig map[ID][]byte
+}
+
+func (g *Graph) newOp(tx store.Tx) *op {
+	return &op{g: g, tx: tx, idents: map[ID]*identState{}, sets: map[SetHash]*setState{},
+		dirty: map[SetHash]bool{}, comps: map[uint64]bool{}, removed: map[SetHash]string{},
+		identOrig: map[ID][]byte{}}
+}
+
+func (o *op) ident(id ID) (*identState, error) {
+	if s, ok := o.idents[id]; ok {
+		return s, nil
+	}
+	b, err := o.tx.Get(o.g.identKey(id))
+	var s *identState
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		s = &identState{}
+	case err != nil:
+		return nil, err
+	default:
+		if s, err = decodeIdent(b); err != nil {
+			return nil, err
+		}
+		o.identOrig[id] = store.Copy(b)
+	}
+	o.idents[id] = s
+	return s, nil
+}
+
+func (o *op) set(h SetHash) (*setState, error) {
+	if s, ok := o.sets[h]; ok {
+		return s, nil
+	}
+	b, err := o.tx.Get(o.g.setKey(h))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	s, err := decodeSet(b)
+	if err != nil {
+		return nil, err
+	}
+	o.sets[h] = s
+	return s, nil
+}
+
+// shared reports whether id has been seen with too many stronger values.
+func (o *op) sharedState(id ID, s *identState) bool {
+	if s.capped {
+		return true
+	}
+	return sharedByRefs(o.g.pol.Policy(id.Type).SharedAfter, s.stronger)
+}
+
+func sharedByRefs(after int, refs []strongRef) bool {
+	if after <= 0 {
+		return false
+	}
+	counts := map[Type]int{}
+	for _, r := range refs {
+		counts[r.typ]++
+		if counts[r.typ] > after {
+			return true
+		}
+	}
+	return false
+}
+
+func valueHash(v string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(v))
+	return h.Sum64()
+}
+
+// strongerRefs returns, for id, the stronger non-blocked identifiers in ids.
+func (g *Graph) strongerRefs(id ID, ids []ID) []strongRef {
+	pr := g.pol.Policy(id.Type).Priority
+	var out []strongRef
+	for _, w := range ids {
+		if w == id || g.pol.Policy(w.Type).Priority <= pr || g.pol.BlockReason(w) != "" {
+			continue
+		}
+		out = append(out, strongRef{w.Type, valueHash(w.Value)})
+	}
+	return out
+}
+
+// addStronger merges refs into s (capped per type at after+1) and reports
+// whether anything was added.
+func addStronger(s *identState, after int, refs []strongRef) bool {
+	if after <= 0 {
+		return false
+	}
+	changed := false
+	for _, r := range refs {
+		if slices.Contains(s.stronger, r) {
+			continue
+		}
+		n := 0
+		for _, x := range s.stronger {
+			if x.typ == r.typ {
+				n++
+			}
+		}
+		if n > after {
+			continue
+		}
+		s.stronger = append(s.stronger, r)
+		changed = true
+	}
+	return changed
+}
+
+// Link adds the evidence that record rec carries ids, replacing what an
+// earlier version of the same record (same source and ID) carried, and
+// re-resolves the component it touches. Identifiers must be normalized;
+// blocked values are kept but never link.
+func (g *Graph) Link(tx store.Tx, rec RecordKey, ids []ID) (*Result, error) {
+	ids = canonicalIDs(ids)
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("%w: %s", ErrNoIdentifiers, rec)
+	}
+	h := hashIDs(ids)
+	o := g.newOp(tx)
+	old, err := o.recordState(rec.Source, rec.ID)
+	if err != nil {
+		return nil, err
+	}
+	if old != nil && old.time == rec.Time && old.set == h {
+		s, err := o.set(h)
+		if err != nil || s == nil {
+			return nil, errors.Join(err, fmt.Errorf("%w: record %s points to a missing set", errCorrupt, rec))
+		}
+		return &Result{Profile: s.profile}, nil
+	}
+	if old != nil {
+		if err := o.removeRecord(RecordKey{old.time, rec.Source, rec.ID}, old.set); err != nil {
+			return nil, err
+		}
+	}
+	if err := o.addRecord(rec, h, ids); err != nil {
+		return nil, err
+	}
+	res, err := o.resolve()
+	if err != nil {
+		return nil, err
+	}
+	s, err := o.set(h)
+	if err != nil {
+		return nil, err
+	}
+	res.Profile = s.profile
+	res.Refused = o.lastRefusals(h)
+	return res, nil
+}
+
+// Unlink removes the evidence of a record and re-resolves its component.
+// Unlinking a record the graph does not hold returns ErrNotFound.
+func (g *Graph) Unlink(tx store.Tx, source, id string) (*Result, error) {
+	o := g.newOp(tx)
+	old, err := o.recordState(source, id)
+	if err != nil {
+		return nil, err
+	}
+	if old == nil {
+		return nil, fmt.Errorf("%w: record %s/%s", ErrNotFound, source, id)
+	}
+	if err := o.removeRecord(RecordKey{old.time, source, id}, old.set); err != nil {
+		return nil, err
+	}
+	return o.resolve()
+}
+
+func (o *op) recordState(source, id string) (*recordState, error) {
+	b, err := o.tx.Get(o.g.recordKey(source, id))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return decodeRecord(b)
+}
+
+func (o *op) addRecord(rec RecordKey, h SetHash, ids []ID) error {
+	g := o.g
+	if err := o.tx.Set(g.recordKey(rec.Source, rec.ID), (&recordState{rec.Time, h}).encode()); err != nil {
+		return err
+	}
+	if err := o.tx.Set(g.setRecKey(h, rec), nil); err != nil {
+		return err
+	}
+	s, err := o.set(h)
+	if err != nil {
+		return err
+	}
+	if s != nil {
+		s.count++
+		if rec.Compare(s.anchor) < 0 {
+			s.anchor = rec
+			o.dirty[h] = true
+		}
+		return o.putSet(h, s)
+	}
+	s = &setState{ids: ids, anchor: rec, count: 1}
+	o.sets[h] = s
+	o.dirty[h] = true
+	for _, id := range ids {
+		if err := o.tx.Set(store.AppendBytes(g.identSetPrefix(id), h[:]), nil); err != nil {
+			return err
+		}
+		is, err := o.ident(id)
+		if err != nil {
+			return err
+		}
+		is.sets++
+		after := g.pol.Policy(id.Type).SharedAfter
+		wasShared := o.sharedState(id, is)
+		addStronger(is, after, g.strongerRefs(id, ids))
+		if !wasShared && o.sharedState(id, is) && is.comp != 0 {
+			// The value just became shared: its component splits.
+			o.comps[is.comp] = true
+		}
+	}
+	return o.putSet(h, s)
+}
+
+func (o *op) putSet(h SetHash, s *setState) error {
+	return o.tx.Set(o.g.setKey(h), s.encode())
+}
+
+func (o *op) removeRecord(rec RecordKey, h SetHash) error {
+	g := o.g
+	if err := o.tx.Delete(g.recordKey(rec.Source, rec.ID)); err != nil {
+		return err
+	}
+	if err := o.tx.Delete(g.setRecKey(h, rec)); err != nil {
+		return err
+	}
+	s, err := o.set(h)
+	if err != nil {
+		return err
+	}
+	if s == nil {
+		return fmt.Errorf("%w: record %s points to a missing set", errCorrupt, rec)
+	}
+	if s.count > 1 {
+		s.count--
+		if s.anchor == rec {
+			next, err := o.firstSetRecord(h)
+			if err != nil {
+				return err
+			}
+			s.anchor = next
+			o.dirty[h] = true
+		}
+		return o.putSet(h, s)
+	}
+	// The last record of the set: the set goes, and with it what its
+	// identifiers had in common.
+	o.removed[h] = s.profile
+	if s.comp != 0 {
+		o.comps[s.comp] = true
+	}
+	delete(o.sets, h)
+	if err := o.tx.Delete(g.setKey(h)); err != nil {
+		return err
+	}
+	for _, id := range s.ids {
+		if err := o.tx.Delete(store.AppendBytes(g.identSetPrefix(id), h[:])); err != nil {
+			return err
+		}
+		is, err := o.ident(id)
+		if err != nil {
+			return err
+		}
+		is.sets--
+		if is.sets == 0 {
+			*is = identState{}
+			continue
+		}
+		wasShared := o.sharedState(id, is)
+		if err := o.recountStronger(id, is); err != nil {
+			return err
+		}
+		if wasShared && !o.sharedState(id, is) {
+			// No longer shared: it links again, joining the components of
+			// every set that carries it.
+			if err := o.markSetsOf(id); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (o *op) firstSetRecord(h SetHash) (RecordKey, error) {
+	it := o.tx.Iterate(store.IterOptions{Prefix: o.g.setRecPrefix(h), KeysOnly: true})
+	defer it.Close()
+	if !it.Next() {
+		if err := it.Err(); err != nil {
+			return RecordKey{}, err
+		}
+		return RecordKey{}, fmt.Errorf("%w: set without records", errCorrupt)
+	}
+	r := store.NewKeyReader(it.Key()[len(o.g.setRecPrefix(h)):])
+	t, err1 := r.Int64()
+	src, err2 := r.String()
+	id, err3 := r.String()
+	if err := errors.Join(err1, err2, err3); err != nil {
+		return RecordKey{}, fmt.Errorf("%w: %w", errCorrupt, err)
+	}
+	return RecordKey{t, src, id}, nil
+}
+
+// setsOf lists the sets that carry id.
+func (o *op) setsOf(id ID) ([]SetHash, error) {
+	prefix := o.g.identSetPrefix(id)
+	it := o.tx.Iterate(store.IterOptions{Prefix: prefix, KeysOnly: true})
+	defer it.Close()
+	var out []SetHash
+	for it.Next() {
+		r := store.NewKeyReader(it.Key()[len(prefix):])
+		b, err := r.Bytes(nil)
+		if err != nil || len(b) != len(SetHash{}) {
+			return nil, fmt.Errorf("%w: bad set key", errCorrupt)
+		}
+		out = append(out, SetHash(b))
+	}
+	return out, it.Err()
+}
+
+func (o *op) recountStronger(id ID, is *identState) error {
+	after := o.g.pol.Policy(id.Type).SharedAfter
+	is.stronger = nil
+	if after <= 0 {
+		return nil
+	}
+	hs, err := o.setsOf(id)
+	if err != nil {
+		return err
+	}
+	for _, h := range hs {
+		s, err := o.set(h)
+		if err != nil {
+			return err
+		}
+		if s == nil {
+			continue // being removed in this op
+		}
+		addStronger(is, after, o.g.strongerRefs(id, s.ids))
+	}
+	return nil
+}
+
+func (o *op) markSetsOf(id ID) error {
+	hs, err := o.setsOf(id)
+	if err != nil {
+		return err
+	}
+	for _, h := range hs {
+		o.dirty[h] = true
+	}
+	return nil
+}

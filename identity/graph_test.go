@@ -1,0 +1,303 @@
+package identity_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/unifycdp/unify/identity"
+	"github.com/unifycdp/unify/store"
+	"github.com/unifycdp/unify/store/memstore"
+)
+
+type rec struct {
+	src, id string
+	t       int64
+	ids     []identity.ID
+}
+
+func em(v string) identity.ID { return identity.Email(v) }
+func ph(v string) identity.ID { return identity.Phone(v) }
+func lc(v string) identity.ID { return identity.LoyaltyCard(v) }
+func ck(v string) identity.ID { return identity.Cookie(v) }
+func cu(v string) identity.ID { return identity.CustomerID(v) }
+
+func (r rec) key() identity.RecordKey { return identity.RecordKey{Time: r.t, Source: r.src, ID: r.id} }
+
+// snapshot is a profile as a test compares it.
+type snapshot struct {
+	IDs     []identity.ID
+	Records []string
+}
+
+func dump(t testing.TB, s store.Store, g *identity.Graph) map[string]snapshot {
+	t.Helper()
+	out := map[string]snapshot{}
+	err := s.View(context.Background(), func(tx store.Tx) error {
+		for pid, err := range g.Profiles(tx) {
+			if err != nil {
+				return err
+			}
+			m, err := g.Members(tx, pid)
+			if err != nil {
+				return err
+			}
+			keys, err := g.Records(tx, pid)
+			if err != nil {
+				return err
+			}
+			var names []string
+			for _, k := range keys {
+				names = append(names, k.String())
+			}
+			out[pid] = snapshot{IDs: m.IDs, Records: names}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func link(t testing.TB, s store.Store, g *identity.Graph, r rec) *identity.Result {
+	t.Helper()
+	var res *identity.Result
+	err := s.Update(context.Background(), func(tx store.Tx) error {
+		var err error
+		res, err = g.Link(tx, r.key(), r.ids)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("link %s/%s: %v", r.src, r.id, err)
+	}
+	return res
+}
+
+func unlink(t testing.TB, s store.Store, g *identity.Graph, src, id string) *identity.Result {
+	t.Helper()
+	var res *identity.Result
+	err := s.Update(context.Background(), func(tx store.Tx) error {
+		var err error
+		res, err = g.Unlink(tx, src, id)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("unlink %s/%s: %v", src, id, err)
+	}
+	return res
+}
+
+func build(t testing.TB, g *identity.Graph, recs []rec) (store.Store, map[string]snapshot) {
+	s := memstore.New()
+	t.Cleanup(func() { s.Close() })
+	for _, r := range recs {
+		link(t, s, g, r)
+	}
+	return s, dump(t, s, g)
+}
+
+func pid(r rec) string { return identity.ProfileIDFor(r.src, r.id) }
+
+func TestLinkBasics(t *testing.T) {
+	g := identity.New(identity.Options{})
+	web := rec{"web", "c1", 10, []identity.ID{ck("ck1")}}
+	pos := rec{"pos", "m1", 20, []identity.ID{lc("L1"), em("jane@example.fi"), ph("+358401234567")}}
+	shop := rec{"shop", "o1", 30, []identity.ID{em("jane@example.fi"), ck("ck1")}}
+	s := memstore.New()
+	defer s.Close()
+
+	res := link(t, s, g, web)
+	if diff := cmp.Diff([]identity.Change{{Kind: identity.Created, Profile: pid(web)}}, res.Changes); diff != "" {
+		t.Errorf("web changes (-want +got):\n%s", diff)
+	}
+	res = link(t, s, g, pos)
+	if diff := cmp.Diff([]identity.Change{{Kind: identity.Created, Profile: pid(pos)}}, res.Changes); diff != "" {
+		t.Errorf("pos changes (-want +got):\n%s", diff)
+	}
+	res = link(t, s, g, shop)
+	want := []identity.Change{{Kind: identity.Merged, Profile: pid(web), From: []string{pid(pos)}}}
+	if diff := cmp.Diff(want, res.Changes); diff != "" {
+		t.Errorf("shop changes (-want +got):\n%s", diff)
+	}
+	if res.Profile != pid(web) {
+		t.Errorf("profile = %s, want the oldest (%s)", res.Profile, pid(web))
+	}
+	// Idempotent.
+	if res := link(t, s, g, shop); len(res.Changes) != 0 || res.Profile != pid(web) {
+		t.Errorf("relink: %+v", res)
+	}
+	got := dump(t, s, g)
+	wantDump := map[string]snapshot{pid(web): {
+		IDs:     []identity.ID{ck("ck1"), em("jane@example.fi"), lc("L1"), ph("+358401234567")},
+		Records: []string{"web/c1", "pos/m1", "shop/o1"},
+	}}
+	if diff := cmp.Diff(wantDump, got); diff != "" {
+		t.Errorf("dump (-want +got):\n%s", diff)
+	}
+	// The merged-away ID is an alias of the survivor.
+	s.View(context.Background(), func(tx store.Tx) error {
+		for _, id := range []string{pid(pos), pid(web), pid(shop)} {
+			cur, err := g.CurrentID(tx, id)
+			if err != nil && id != pid(shop) {
+				t.Errorf("CurrentID(%s): %v", id, err)
+			}
+			if err == nil && cur != pid(web) {
+				t.Errorf("CurrentID(%s) = %s", id, cur)
+			}
+		}
+		if _, err := g.CurrentID(tx, pid(shop)); !errors.Is(err, identity.ErrNotFound) {
+			t.Errorf("a record that never named a profile is no alias: %v", err)
+		}
+		p, err := g.Lookup(tx, ph("+358401234567"))
+		if err != nil || p != pid(web) {
+			t.Errorf("Lookup phone = %q, %v", p, err)
+		}
+		return nil
+	})
+}
+
+func TestProtections(t *testing.T) {
+	g := identity.New(identity.Options{})
+	tests := []struct {
+		name string
+		recs []rec
+		want [][]string // groups of records expected in one profile
+	}{
+		{
+			name: "placeholder email never links",
+			recs: []rec{
+				{"pos", "1", 1, []identity.ID{lc("L1"), em("test@test.com")}},
+				{"pos", "2", 2, []identity.ID{lc("L2"), em("test@test.com")}},
+				{"pos", "3", 3, []identity.ID{ph("0000000000"), lc("L3")}},
+				{"pos", "4", 4, []identity.ID{ph("0000000000"), lc("L4")}},
+				{"pos", "5", 5, []identity.ID{em("noemail@shop.fi"), lc("L5")}},
+				{"pos", "6", 6, []identity.ID{em("noemail@shop.fi"), lc("L6")}},
+			},
+			want: [][]string{{"pos/1"}, {"pos/2"}, {"pos/3"}, {"pos/4"}, {"pos/5"}, {"pos/6"}},
+		},
+		{
+			name: "one customer ID per profile",
+			recs: []rec{
+				{"web", "a", 1, []identity.ID{cu("100"), em("family@example.fi")}},
+				{"web", "b", 2, []identity.ID{cu("200"), em("family@example.fi")}},
+			},
+			want: [][]string{{"web/a"}, {"web/b"}},
+		},
+		{
+			name: "shared mailbox splits what it joined",
+			recs: []rec{
+				{"pos", "1", 1, []identity.ID{lc("L1"), em("home@example.fi")}},
+				{"pos", "2", 2, []identity.ID{lc("L2"), em("home@example.fi")}},
+				{"pos", "3", 3, []identity.ID{lc("L3"), em("home@example.fi")}},
+				{"pos", "4", 4, []identity.ID{lc("L1"), ph("+358401111111")}},
+			},
+			want: [][]string{{"pos/1", "pos/4"}, {"pos/2"}, {"pos/3"}},
+		},
+		{
+			name: "replaced loyalty card stays with its owner",
+			recs: []rec{
+				{"pos", "1", 1, []identity.ID{lc("L1"), em("anna@example.fi")}},
+				{"pos", "2", 2, []identity.ID{lc("L2"), em("anna@example.fi")}},
+			},
+			want: [][]string{{"pos/1", "pos/2"}},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, got := build(t, g, tc.recs)
+			var groups [][]string
+			for _, p := range got {
+				groups = append(groups, p.Records)
+			}
+			slices.SortFunc(groups, func(a, b []string) int { return slices.Compare(a, b) })
+			if diff := cmp.Diff(tc.want, groups); diff != "" {
+				t.Errorf("groups (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// randomStream makes records of a few people with overlapping identifiers,
+// placeholders and shared values, so that order-dependence would show.
+func randomStream(rng *rand.Rand, n int) []rec {
+	var out []rec
+	for i := range n {
+		person := rng.IntN(n/3 + 1)
+		var ids []identity.ID
+		if rng.IntN(2) == 0 {
+			ids = append(ids, em(fmt.Sprintf("p%d.%d@example.fi", person, rng.IntN(3))))
+		}
+		if rng.IntN(3) == 0 {
+			ids = append(ids, lc(fmt.Sprintf("L%d-%d", person, rng.IntN(3))))
+		}
+		if rng.IntN(3) == 0 {
+			ids = append(ids, ph(fmt.Sprintf("+35840%07d", person*7+rng.IntN(2))))
+		}
+		if rng.IntN(4) == 0 {
+			ids = append(ids, cu(fmt.Sprintf("C%d", person*2+rng.IntN(2))))
+		}
+		if rng.IntN(2) == 0 {
+			ids = append(ids, ck(fmt.Sprintf("ck%d", person+rng.IntN(2))))
+		}
+		if rng.IntN(10) == 0 {
+			ids = append(ids, em("test@test.com"))
+		}
+		if rng.IntN(8) == 0 {
+			ids = append(ids, em("family@example.fi"))
+		}
+		if len(ids) == 0 {
+			ids = append(ids, ck(fmt.Sprintf("lonely%d", i)))
+		}
+		out = append(out, rec{[]string{"pos", "web", "app"}[rng.IntN(3)], fmt.Sprint(i), int64(rng.IntN(n)), ids})
+	}
+	return out
+}
+
+func TestOrderIndependence(t *testing.T) {
+	g := identity.New(identity.Options{})
+	for seed := range uint64(8) {
+		rng := rand.New(rand.NewPCG(seed, 42))
+		recs := randomStream(rng, 60)
+		_, want := build(t, g, recs)
+		for shuffle := range 5 {
+			rng.Shuffle(len(recs), func(i, j int) { recs[i], recs[j] = recs[j], recs[i] })
+			_, got := build(t, g, recs)
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Fatalf("seed %d shuffle %d: profiles depend on order (-first +shuffled):\n%s", seed, shuffle, diff)
+			}
+		}
+	}
+}
+
+func TestUnlinkIsExact(t *testing.T) {
+	g := identity.New(identity.Options{})
+	for seed := range uint64(8) {
+		rng := rand.New(rand.NewPCG(seed, 7))
+		recs := randomStream(rng, 50)
+		s, _ := build(t, g, recs)
+		// Remove a third of the records, and replace another third.
+		var kept []rec
+		for i, r := range recs {
+			switch i % 3 {
+			case 0:
+				unlink(t, s, g, r.src, r.id)
+			case 1:
+				r.ids = randomStream(rng, 3)[0].ids
+				r.t = int64(rng.IntN(50))
+				link(t, s, g, r)
+				kept = append(kept, r)
+			default:
+				kept = append(kept, r)
+			}
+		}
+		_, want := build(t, g, kept)
+		if diff := cmp.Diff(want, dump(t, s, g)); diff != "" {
+			t.Fatalf("seed %d: unlink differs from a fresh build (-fresh +incremental):\n%s", seed, diff)
+		}
+	}
+}
