@@ -1,0 +1,440 @@
+package memstore
+
+import (
+	"bytes"
+	"context"
+	"hash/maphash"
+	"sync"
+	"sync/atomic"
+
+	"github.com/unifycdp/unify/store"
+)
+
+// Options configures a Store. The zero value is the default.
+type Options struct {
+	// MaxTxnWrites is the most writes (sets and deletes of distinct keys)
+	// one transaction may hold; a write past it fails with
+	// store.ErrTxnTooBig. 0 means no limit.
+	MaxTxnWrites int
+	// MaxTxnBytes is the most bytes of keys and values one transaction may
+	// hold, likewise. 0 means no limit.
+	MaxTxnBytes int
+}
+
+// Store is an in-memory store.Store. It is safe for concurrent use.
+type Store struct {
+	opts  Options
+	seed  maphash.Seed
+	state atomic.Pointer[snapshot]
+
+	mu        sync.Mutex // serializes commits; guards the fields below
+	closed    bool
+	active    map[*txn]struct{} // running read-write transactions
+	committed []commitRecord    // commits that running transactions may conflict with
+}
+
+// snapshot is a committed state: a frozen tree and its commit timestamp.
+type snapshot struct {
+	tree *btree
+	ts   uint64
+}
+
+type commitRecord struct {
+	ts   uint64
+	keys map[uint64]struct{} // fingerprints of the keys written
+}
+
+var (
+	_ store.Store       = (*Store)(nil)
+	_ store.BatchWriter = (*Store)(nil)
+)
+
+// New returns an empty store with the default options.
+func New() *Store { return NewWithOptions(Options{}) }
+
+// NewWithOptions returns an empty store.
+func NewWithOptions(opts Options) *Store {
+	s := &Store{opts: opts, seed: maphash.MakeSeed(), active: make(map[*txn]struct{})}
+	s.state.Store(&snapshot{tree: newBtree()})
+	return s
+}
+
+// Len returns the number of keys in the latest committed state.
+func (s *Store) Len() int { return s.state.Load().tree.length }
+
+// Close releases the store. Transactions that are running may finish
+// reading; their commits fail with store.ErrClosed. Closing twice is a no-op.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	return nil
+}
+
+func (s *Store) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
+// View runs fn in a read-only transaction on the latest committed state.
+func (s *Store) View(ctx context.Context, fn func(tx store.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if s.isClosed() {
+		return store.ErrClosed
+	}
+	tx := &txn{s: s, snap: s.state.Load()}
+	defer tx.finish()
+	return fn(tx)
+}
+
+// Update runs fn in a read-write transaction; see store.Store.
+func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	tx, err := s.begin()
+	if err != nil {
+		return err
+	}
+	defer s.end(tx) // also on panic
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.commit(tx)
+}
+
+func (s *Store) begin() (*txn, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, store.ErrClosed
+	}
+	tx := &txn{s: s, update: true, snap: s.state.Load()}
+	s.active[tx] = struct{}{}
+	return tx, nil
+}
+
+// end unregisters tx and forgets the commits that no running transaction
+// can conflict with any more.
+func (s *Store) end(tx *txn) {
+	tx.finish()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.active, tx)
+	if len(s.committed) == 0 {
+		return
+	}
+	oldest := ^uint64(0)
+	for t := range s.active {
+		oldest = min(oldest, t.snap.ts)
+	}
+	keep := s.committed[:0]
+	for _, c := range s.committed {
+		if c.ts > oldest {
+			keep = append(keep, c)
+		}
+	}
+	clear(s.committed[len(keep):])
+	s.committed = keep
+}
+
+func (s *Store) fingerprint(key []byte) uint64 { return maphash.Bytes(s.seed, key) }
+
+// commit checks tx's reads against the commits made since tx began and
+// applies its writes as a new snapshot.
+func (s *Store) commit(tx *txn) error {
+	if tx.pending == nil || tx.pending.length == 0 {
+		return nil // read-only: nothing to check, as in Badger
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return store.ErrClosed
+	}
+	for _, c := range s.committed {
+		if c.ts <= tx.snap.ts {
+			continue
+		}
+		for _, r := range tx.reads {
+			if _, ok := c.keys[r]; ok {
+				return store.ErrConflict
+			}
+		}
+	}
+	s.apply(tx.pending, tx)
+	return nil
+}
+
+// apply makes the writes in pending the latest committed state; it records
+// their fingerprints if some running transaction other than self may
+// conflict with them. s.mu must be held.
+func (s *Store) apply(pending *btree, self *txn) {
+	cur := s.state.Load()
+	next := &btree{root: cur.tree.root, length: cur.tree.length, owner: new(owner)}
+	record := len(s.active) > 1 || (len(s.active) == 1 && self == nil)
+	var keys map[uint64]struct{}
+	if record {
+		keys = make(map[uint64]struct{}, pending.length)
+	}
+	var c cursor
+	for c.seekGE(pending.root, nil); c.valid(); c.next() {
+		it := c.item()
+		if it.del {
+			next.delete(it.key)
+		} else {
+			next.set(*it)
+		}
+		if record {
+			keys[s.fingerprint(it.key)] = struct{}{}
+		}
+	}
+	ts := cur.ts + 1
+	s.state.Store(&snapshot{tree: next, ts: ts})
+	if record {
+		s.committed = append(s.committed, commitRecord{ts: ts, keys: keys})
+	}
+}
+
+// txn is a transaction on a snapshot. A read-write txn collects its writes
+// in pending (a tree of copies, with tombstones for deletes) and the
+// fingerprints of the keys it read from the snapshot in reads.
+type txn struct {
+	s       *Store
+	snap    *snapshot
+	update  bool
+	done    bool
+	pending *btree
+	writes  int // Set and Delete calls, for Options.MaxTxnWrites
+	bytes   int // bytes in them, for Options.MaxTxnBytes
+	reads   []uint64
+}
+
+// finish ends tx: later calls on it and its iterators fail with
+// store.ErrTxnDone.
+func (tx *txn) finish() { tx.done = true }
+
+func (tx *txn) Get(key []byte) ([]byte, error) {
+	if tx.done {
+		return nil, store.ErrTxnDone
+	}
+	if len(key) == 0 {
+		return nil, store.ErrEmptyKey
+	}
+	if tx.pending != nil {
+		if it, ok := tx.pending.get(key); ok {
+			if it.del {
+				return nil, store.ErrNotFound
+			}
+			return clone(it.val), nil
+		}
+	}
+	if tx.update {
+		tx.reads = append(tx.reads, tx.s.fingerprint(key))
+	}
+	it, ok := tx.snap.tree.get(key)
+	if !ok {
+		return nil, store.ErrNotFound
+	}
+	return clone(it.val), nil
+}
+
+// clone copies b; unlike bytes.Clone, an empty b gives an empty non-nil
+// slice.
+func clone(b []byte) []byte {
+	c := make([]byte, len(b))
+	copy(c, b)
+	return c
+}
+
+func (tx *txn) Set(key, value []byte) error {
+	return tx.write(key, value, false)
+}
+
+func (tx *txn) Delete(key []byte) error {
+	return tx.write(key, nil, true)
+}
+
+func (tx *txn) write(key, value []byte, del bool) error {
+	switch {
+	case tx.done:
+		return store.ErrTxnDone
+	case !tx.update:
+		return store.ErrReadOnly
+	case len(key) == 0:
+		return store.ErrEmptyKey
+	}
+	if tx.pending == nil {
+		tx.pending = newBtree()
+	}
+	// Like Badger, count every write, also of a key written before.
+	writes, n := tx.writes+1, tx.bytes+len(key)+len(value)
+	if o := tx.s.opts; (o.MaxTxnWrites > 0 && writes > o.MaxTxnWrites) || (o.MaxTxnBytes > 0 && n > o.MaxTxnBytes) {
+		return store.ErrTxnTooBig
+	}
+	tx.writes, tx.bytes = writes, n
+	tx.pending.set(newItem(key, value, del))
+	return nil
+}
+
+// newItem copies key and value into one allocation.
+func newItem(key, value []byte, del bool) item {
+	b := make([]byte, len(key)+len(value))
+	copy(b, key)
+	copy(b[len(key):], value)
+	return item{key: b[:len(key):len(key)], val: b[len(key):], del: del}
+}
+
+func (tx *txn) Iterate(opts store.IterOptions) store.Iterator {
+	it := &iterator{tx: tx, reverse: opts.Reverse, keysOnly: opts.KeysOnly}
+	if tx.done {
+		it.err = store.ErrTxnDone
+		return it
+	}
+	it.lower, it.upper = bounds(opts)
+	it.base = tx.snap.tree.root
+	if tx.pending != nil && tx.pending.length > 0 {
+		// The iterator sees the writes made so far, as in Badger.
+		it.pend = tx.pending.clone().root
+	}
+	return it
+}
+
+// bounds returns the inclusive lower and exclusive upper bound of the keys
+// opts selects (nil: unbounded).
+func bounds(opts store.IterOptions) (lower, upper []byte) {
+	lower, upper = opts.Start, opts.End
+	if len(opts.Prefix) > 0 {
+		if lower == nil || bytes.Compare(lower, opts.Prefix) < 0 {
+			lower = opts.Prefix
+		}
+		if end := store.PrefixEnd(opts.Prefix); end != nil && (upper == nil || bytes.Compare(end, upper) < 0) {
+			upper = end
+		}
+	}
+	return lower, upper
+}
+
+// iterator merges the snapshot with the pending writes; a pending write
+// hides the snapshot's item with the same key.
+type iterator struct {
+	tx                *txn
+	base, pend        *node
+	bc, pc            cursor
+	lower, upper      []byte
+	reverse, keysOnly bool
+	started, closed   bool
+	cur               *item
+	err               error
+	keyBuf, valBuf    []byte
+}
+
+func (it *iterator) Next() bool {
+	if it.closed || it.err != nil {
+		return false
+	}
+	if it.tx.done {
+		it.err = store.ErrTxnDone
+		return false
+	}
+	if !it.started {
+		it.started = true
+		if it.lower != nil && it.upper != nil && bytes.Compare(it.lower, it.upper) >= 0 {
+			return it.stop()
+		}
+		if it.reverse {
+			it.bc.seekLT(it.base, it.upper)
+			it.pc.seekLT(it.pend, it.upper)
+		} else {
+			it.bc.seekGE(it.base, it.lower)
+			it.pc.seekGE(it.pend, it.lower)
+		}
+	} else if it.cur != nil {
+		it.advancePast(it.cur.key)
+	}
+	for {
+		var c *item
+		switch b, p := it.bc.valid(), it.pc.valid(); {
+		case !b && !p:
+			return it.stop()
+		case !p:
+			c = it.bc.item()
+		case !b:
+			c = it.pc.item()
+		default:
+			c = it.pc.item()
+			d := bytes.Compare(it.bc.item().key, c.key)
+			if (d < 0) != it.reverse && d != 0 {
+				c = it.bc.item()
+			}
+		}
+		if it.reverse && it.lower != nil && bytes.Compare(c.key, it.lower) < 0 ||
+			!it.reverse && it.upper != nil && bytes.Compare(c.key, it.upper) >= 0 {
+			return it.stop()
+		}
+		if !c.del {
+			it.cur = c
+			if it.tx.update {
+				it.tx.reads = append(it.tx.reads, it.tx.s.fingerprint(c.key))
+			}
+			return true
+		}
+		it.advancePast(c.key)
+	}
+}
+
+func (it *iterator) advancePast(key []byte) {
+	for _, c := range [2]*cursor{&it.bc, &it.pc} {
+		if c.valid() && bytes.Equal(c.item().key, key) {
+			if it.reverse {
+				c.prev()
+			} else {
+				c.next()
+			}
+		}
+	}
+}
+
+func (it *iterator) stop() bool {
+	it.cur = nil
+	return false
+}
+
+// Key returns a copy of the current key, valid until Next.
+func (it *iterator) Key() []byte {
+	if it.cur == nil {
+		return nil
+	}
+	it.keyBuf = append(it.keyBuf[:0], it.cur.key...)
+	return it.keyBuf
+}
+
+// Value returns a copy of the current value, valid until Next.
+func (it *iterator) Value() ([]byte, error) {
+	if it.err != nil {
+		return nil, it.err
+	}
+	if it.cur == nil || it.keysOnly {
+		return nil, nil
+	}
+	if it.valBuf == nil {
+		it.valBuf = make([]byte, 0, len(it.cur.val))
+	}
+	it.valBuf = append(it.valBuf[:0], it.cur.val...)
+	return it.valBuf, nil
+}
+
+func (it *iterator) Err() error { return it.err }
+
+func (it *iterator) Close() error {
+	if !it.closed {
+		it.closed, it.cur = true, nil
+		it.bc, it.pc = cursor{}, cursor{}
+	}
+	return nil
+}
