@@ -102,10 +102,12 @@ func (o *op) resolve() (*Result, error) {
 		is, err := o.ident(id)
 		return err == nil && o.sharedState(id, is)
 	}}
-	comps, err := o.capComponents(rv, inputs)
-	if err != nil {
-		return nil, err
-	}
+	comps, warn := capComponents(rv, inputs, o.g.pol.componentCap(), func(id ID) {
+		if is, err := o.ident(id); err == nil {
+			is.capped = true
+		}
+	})
+	o.warn = append(o.warn, warn...)
 
 	// Resolve each component and assign component IDs, reusing old ones.
 	slices.Sort(oldComps)
@@ -128,6 +130,11 @@ func (o *op) resolve() (*Result, error) {
 		} else {
 			for cid == 0 || loaded[cid] || usedComps[cid] {
 				cid = rand.Uint64()
+				if _, err := o.tx.Get(o.g.compKey(cid)); err == nil {
+					cid = 0 // taken
+				} else if !errors.Is(err, store.ErrNotFound) {
+					return nil, err
+				}
 			}
 		}
 		usedComps[cid] = true
@@ -260,8 +267,9 @@ func (o *op) writeIdents() error {
 // capComponents splits the sets into components and keeps each under the
 // size cap by unlinking, in a component over the cap, the identifier carried
 // by the most sets (ties: the smallest ID), until every component fits.
-func (o *op) capComponents(rv *resolver, inputs []setInput) ([][]int, error) {
-	limit := o.g.pol.componentCap()
+// capID marks an identifier as capped; rv.shared must report it from then on.
+func capComponents(rv *resolver, inputs []setInput, limit int, capID func(ID)) ([][]int, []error) {
+	var warn []error
 	for {
 		comps := rv.components(inputs)
 		over := false
@@ -285,15 +293,11 @@ func (o *op) capComponents(rv *resolver, inputs []setInput) ([][]int, error) {
 					worst, best = id, d
 				}
 			}
-			is, err := o.ident(worst)
-			if err != nil {
-				return nil, err
-			}
-			is.capped = true
-			o.warn = append(o.warn, fmt.Errorf("%w: %d identifier sets; unlinked %s (carried by %d)", ErrComponentCap, len(c), worst.Type, best))
+			capID(worst)
+			warn = append(warn, fmt.Errorf("%w: %d identifier sets; unlinked a %s carried by %d of them", ErrComponentCap, len(c), worst.Type, best))
 		}
 		if !over {
-			return comps, nil
+			return comps, warn
 		}
 	}
 }

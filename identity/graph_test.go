@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -300,4 +301,115 @@ func TestUnlinkIsExact(t *testing.T) {
 			t.Fatalf("seed %d: unlink differs from a fresh build (-fresh +incremental):\n%s", seed, diff)
 		}
 	}
+}
+
+func TestRebuildAgreesWithIncremental(t *testing.T) {
+	g := identity.New(identity.Options{})
+	ctx := context.Background()
+	for seed := range uint64(6) {
+		rng := rand.New(rand.NewPCG(seed, 99))
+		recs := randomStream(rng, 80)
+		s, want := build(t, g, recs)
+		rep, err := g.Rebuild(ctx, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Changes) != 0 {
+			t.Errorf("seed %d: rebuild changed %v", seed, rep.Changes)
+		}
+		if diff := cmp.Diff(want, dump(t, s, g)); diff != "" {
+			t.Fatalf("seed %d: rebuild differs (-incremental +rebuild):\n%s", seed, diff)
+		}
+		// Bulk path: evidence only, then one rebuild.
+		bulk := memstore.New()
+		for _, r := range recs {
+			if err := bulk.Update(ctx, func(tx store.Tx) error { return g.AddEvidence(tx, r.key(), r.ids) }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := g.Rebuild(ctx, bulk); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, dump(t, bulk, g)); diff != "" {
+			t.Fatalf("seed %d: bulk differs (-incremental +bulk):\n%s", seed, diff)
+		}
+		// And incremental ingest continues correctly on a rebuilt graph.
+		more := randomStream(rng, 20)
+		for i := range more {
+			more[i].id = fmt.Sprint("more", i)
+			link(t, s, g, more[i])
+			link(t, bulk, g, more[i])
+		}
+		_, fresh := build(t, g, append(slices.Clone(recs), more...))
+		if diff := cmp.Diff(fresh, dump(t, bulk, g)); diff != "" {
+			t.Fatalf("seed %d: ingest after bulk differs (-fresh +bulk):\n%s", seed, diff)
+		}
+	}
+}
+
+func TestDryRunReportsWithoutWriting(t *testing.T) {
+	ctx := context.Background()
+	g := identity.New(identity.Options{})
+	recs := []rec{
+		{"pos", "1", 1, []identity.ID{lc("L1"), em("anna@example.fi")}},
+		{"pos", "2", 2, []identity.ID{lc("L2"), em("anna@example.fi")}},
+		{"web", "3", 3, []identity.ID{em("bob@example.fi")}},
+		{"web", "4", 4, []identity.ID{em("bob@example.fi"), ph("+358401234567")}},
+	}
+	s, before := build(t, g, recs)
+	strict := identity.DefaultPolicies()
+	lcPol := strict.Types[identity.TypeLoyaltyCard]
+	lcPol.MaxPerProfile = 1
+	strict.Types[identity.TypeLoyaltyCard] = lcPol
+	rep, err := g.DryRun(ctx, s, strict)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []identity.Change{
+		{Kind: identity.Split, Profile: pid(recs[0]), From: []string{pid(recs[0])}},
+		{Kind: identity.Split, Profile: pid(recs[1]), From: []string{pid(recs[0])}},
+	}
+	slices.SortFunc(want, func(a, b identity.Change) int { return strings.Compare(a.Profile, b.Profile) })
+	if diff := cmp.Diff(want, rep.Changes); diff != "" {
+		t.Errorf("dry run (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(before, dump(t, s, g)); diff != "" {
+		t.Errorf("dry run wrote (-before +after):\n%s", diff)
+	}
+}
+
+func TestExplain(t *testing.T) {
+	g := identity.New(identity.Options{})
+	recs := []rec{
+		{"web", "v1", 1, []identity.ID{ck("ck1")}},
+		{"pos", "m1", 2, []identity.ID{lc("L1"), ph("+358401234567"), em("jane@example.fi")}},
+		{"shop", "o1", 3, []identity.ID{em("jane@example.fi"), ck("ck1")}},
+		{"pos", "x", 4, []identity.ID{lc("L9"), em("test@test.com")}},
+	}
+	s, _ := build(t, g, recs)
+	s.View(context.Background(), func(tx store.Tx) error {
+		ex, err := g.Explain(tx, ck("ck1"), ph("+358401234567"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := &identity.Explanation{Profile: pid(recs[0]), Steps: []identity.Step{
+			{From: ck("ck1"), To: em("jane@example.fi"), Record: recs[2].key()},
+			{From: em("jane@example.fi"), To: lc("L1"), Record: recs[1].key()},
+			{From: lc("L1"), To: ph("+358401234567"), Record: recs[1].key()},
+		}}
+		if diff := cmp.Diff(want, ex); diff != "" {
+			t.Errorf("explain (-want +got):\n%s", diff)
+		}
+		if _, err := g.Explain(tx, ck("ck1"), lc("L9")); !errors.Is(err, identity.ErrNotLinked) {
+			t.Errorf("explain across profiles: %v, want ErrNotLinked", err)
+		}
+		st, err := g.ExplainID(tx, em("test@test.com"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Blocked == "" || st.Profile != "" {
+			t.Errorf("placeholder status: %+v", st)
+		}
+		return nil
+	})
 }

@@ -1,0 +1,323 @@
+package identity
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/unifycdp/unify/store"
+)
+
+// Report is what Rebuild or DryRun found, compared with the stored graph.
+type Report struct {
+	Sets        int // distinct identifier sets
+	Identifiers int
+	Profiles    int
+	// Changes lists every profile that the (new) resolution names
+	// differently from the stored one: merges, splits, creations, removals.
+	Changes  []Change
+	Warnings []error
+}
+
+// Count returns how many changes are of kind k.
+func (r *Report) Count(k ChangeKind) int {
+	n := 0
+	for _, c := range r.Changes {
+		if c.Kind == k {
+			n++
+		}
+	}
+	return n
+}
+
+// DryRun resolves the whole stored evidence under pol and reports the
+// merges and splits it would cause, without writing anything.
+func (g *Graph) DryRun(ctx context.Context, s store.Store, pol Policies) (*Report, error) {
+	r, _, err := g.resolveAll(ctx, s, &pol)
+	return r, err
+}
+
+// Rebuild recomputes every derived entry of the graph (identifier states,
+// components, profiles) from the stored evidence under the graph's policies,
+// and reports what changed. Run it after changing policies and after
+// AddEvidence. It writes in several transactions, so it must not run while
+// other writers use the graph; readers may see a mix of old and new profile
+// assignments until it returns.
+func (g *Graph) Rebuild(ctx context.Context, s store.Store) (*Report, error) {
+	r, w, err := g.resolveAll(ctx, s, &g.pol)
+	if err != nil {
+		return nil, err
+	}
+	return r, w.write(ctx, g, s)
+}
+
+// AddEvidence stores that record rec carries ids without resolving:
+// a bulk load calls it for every record and then Rebuild once. An earlier
+// version of the same record is replaced.
+func (g *Graph) AddEvidence(tx store.Tx, rec RecordKey, ids []ID) error {
+	ids = canonicalIDs(ids)
+	if len(ids) == 0 {
+		return fmt.Errorf("%w: %s", ErrNoIdentifiers, rec)
+	}
+	h := hashIDs(ids)
+	o := g.newOp(tx)
+	old, err := o.recordState(rec.Source, rec.ID)
+	if err != nil {
+		return err
+	}
+	if old != nil && old.time == rec.Time && old.set == h {
+		return nil
+	}
+	if old != nil {
+		if err := o.removeRecord(RecordKey{old.time, rec.Source, rec.ID}, old.set); err != nil {
+			return err
+		}
+	}
+	if err := o.addRecord(rec, h, ids); err != nil {
+		return err
+	}
+	return o.writeIdents()
+}
+
+// rebuildState is a whole resolved graph, ready to be written.
+type rebuildState struct {
+	sets     map[SetHash]*setState
+	idents   map[ID]*identState
+	comps    map[uint64][]SetHash
+	profiles map[string]*profileState
+}
+
+func (g *Graph) resolveAll(ctx context.Context, s store.Store, pol *Policies) (*Report, *rebuildState, error) {
+	st := &rebuildState{sets: map[SetHash]*setState{}, idents: map[ID]*identState{},
+		comps: map[uint64][]SetHash{}, profiles: map[string]*profileState{}}
+	err := s.View(ctx, func(tx store.Tx) error {
+		prefix := g.key(nsSet)
+		it := tx.Iterate(store.IterOptions{Prefix: prefix})
+		defer it.Close()
+		for it.Next() {
+			r := store.NewKeyReader(it.Key()[len(prefix):])
+			hb, err := r.Bytes(nil)
+			if err != nil || len(hb) != len(SetHash{}) {
+				return fmt.Errorf("%w: bad set key", errCorrupt)
+			}
+			v, err := it.Value()
+			if err != nil {
+				return err
+			}
+			ss, err := decodeSet(v)
+			if err != nil {
+				return err
+			}
+			st.sets[SetHash(hb)] = ss
+		}
+		return it.Err()
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	hashes := make([]SetHash, 0, len(st.sets))
+	for h := range st.sets {
+		hashes = append(hashes, h)
+	}
+	slices.SortFunc(hashes, compareHash)
+	inputs := make([]setInput, len(hashes))
+	for i, h := range hashes {
+		ss := st.sets[h]
+		inputs[i] = setInput{hash: h, ids: ss.ids, anchor: ss.anchor}
+		for _, id := range ss.ids {
+			is := st.idents[id]
+			if is == nil {
+				is = &identState{}
+				st.idents[id] = is
+			}
+			is.sets++
+		}
+	}
+	gp := &Graph{pol: *pol, prefix: g.prefix}
+	for _, in := range inputs {
+		for _, id := range in.ids {
+			addStronger(st.idents[id], pol.Policy(id.Type).SharedAfter, gp.strongerRefs(id, in.ids))
+		}
+	}
+	rv := &resolver{pol: pol, shared: func(id ID) bool {
+		is := st.idents[id]
+		return is != nil && (is.capped || sharedByRefs(pol.Policy(id.Type).SharedAfter, is.stronger))
+	}}
+	comps, warn := capComponents(rv, inputs, pol.componentCap(), func(id ID) { st.idents[id].capped = true })
+	before := make(map[SetHash]string, len(hashes))
+	after := make(map[SetHash]string, len(hashes))
+	for _, h := range hashes {
+		before[h] = st.sets[h].profile
+	}
+	for i, members := range comps {
+		if i%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, nil, err
+			}
+		}
+		cid := uint64(i + 1)
+		sub := make([]setInput, len(members))
+		for j, m := range members {
+			sub[j] = inputs[m]
+		}
+		part := rv.partition(sub)
+		list := make([]SetHash, len(sub))
+		for j, in := range sub {
+			list[j] = in.hash
+			ss := st.sets[in.hash]
+			ss.comp, ss.profile = cid, part.setProfile[j]
+			after[in.hash] = ss.profile
+			for _, id := range in.ids {
+				if rv.linking(id) {
+					st.idents[id].comp = cid
+				}
+			}
+		}
+		st.comps[cid] = list
+		for id, pid := range part.idProfile {
+			st.idents[id].profile = pid
+		}
+		for pid, po := range part.profiles {
+			st.profiles[pid] = &profileState{comp: cid, anchor: po.anchor, sets: po.sets, ids: po.ids}
+		}
+	}
+	rep := &Report{Sets: len(hashes), Identifiers: len(st.idents), Profiles: len(st.profiles), Warnings: warn}
+	for _, c := range diffAssignments(before, after) {
+		if c.Kind != Updated {
+			rep.Changes = append(rep.Changes, c)
+		}
+	}
+	return rep, st, nil
+}
+
+// write replaces the derived entries of the graph with st.
+func (st *rebuildState) write(ctx context.Context, g *Graph, s store.Store) error {
+	w := newChunkWriter(ctx, s)
+	for h, ss := range st.sets {
+		w.set(g.setKey(h), ss.encode())
+	}
+	for id, is := range st.idents {
+		w.set(g.identKey(id), is.encode())
+	}
+	for c, list := range st.comps {
+		w.set(g.compKey(c), (&compState{sets: list}).encode())
+	}
+	for pid, ps := range st.profiles {
+		w.set(g.profileKey(pid), ps.encode())
+		aw := writer{}
+		aw.str(ps.anchor.Source)
+		aw.str(ps.anchor.ID)
+		w.set(g.aliasKey(pid), aw.b)
+	}
+	if err := w.flush(); err != nil {
+		return err
+	}
+	// Delete what the new state no longer has.
+	stale := func(ns string, keep func(r *store.KeyReader) bool) error {
+		var dead [][]byte
+		prefix := g.key(ns)
+		err := s.View(ctx, func(tx store.Tx) error {
+			it := tx.Iterate(store.IterOptions{Prefix: prefix, KeysOnly: true})
+			defer it.Close()
+			for it.Next() {
+				if !keep(store.NewKeyReader(it.Key()[len(prefix):])) {
+					dead = append(dead, store.Copy(it.Key()))
+				}
+			}
+			return it.Err()
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range dead {
+			w.del(k)
+		}
+		return nil
+	}
+	err := errors.Join(
+		stale(nsComp, func(r *store.KeyReader) bool {
+			c, err := r.Uint64()
+			_, ok := st.comps[c]
+			return err == nil && ok
+		}),
+		stale(nsProfile, func(r *store.KeyReader) bool {
+			p, err := r.String()
+			_, ok := st.profiles[p]
+			return err == nil && ok
+		}),
+		stale(nsIdent, func(r *store.KeyReader) bool {
+			t, err1 := r.String()
+			v, err2 := r.String()
+			_, ok := st.idents[ID{Type(t), v}]
+			return err1 == nil && err2 == nil && ok
+		}),
+	)
+	if err != nil {
+		return err
+	}
+	return w.flush()
+}
+
+// chunkWriter writes many keys through a store's batch writer when it has
+// one, or in transactions of bounded size.
+type chunkWriter struct {
+	ctx  context.Context
+	s    store.Store
+	keys [][]byte
+	vals [][]byte // nil entry: delete
+	err  error
+}
+
+func newChunkWriter(ctx context.Context, s store.Store) *chunkWriter {
+	return &chunkWriter{ctx: ctx, s: s}
+}
+
+const chunkSize = 2000
+
+func (w *chunkWriter) set(k, v []byte) {
+	if v == nil {
+		v = []byte{}
+	}
+	w.keys, w.vals = append(w.keys, k), append(w.vals, v)
+	if len(w.keys) >= chunkSize {
+		w.commit()
+	}
+}
+
+func (w *chunkWriter) del(k []byte) {
+	w.keys, w.vals = append(w.keys, k), append(w.vals, nil)
+	if len(w.keys) >= chunkSize {
+		w.commit()
+	}
+}
+
+func (w *chunkWriter) commit() {
+	if w.err != nil || len(w.keys) == 0 {
+		w.keys, w.vals = w.keys[:0], w.vals[:0]
+		return
+	}
+	w.err = store.Retry(w.ctx, w.s, func(tx store.Tx) error {
+		for i, k := range w.keys {
+			var err error
+			if w.vals[i] == nil {
+				err = tx.Delete(k)
+			} else {
+				err = tx.Set(k, w.vals[i])
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	}, store.RetryOptions{})
+	w.keys, w.vals = w.keys[:0], w.vals[:0]
+}
+
+func (w *chunkWriter) flush() error {
+	w.commit()
+	return w.err
+}
