@@ -262,7 +262,7 @@ func phoneKey(buf []byte, s, region string) ([]byte, bool) {
 			plus = true
 			buf = append(buf, '+')
 		default:
-			if c < '0' || c > '9' || len(buf) == cap(buf) {
+			if c < '0' || c > '9' || len(buf) >= maxPhoneKey {
 				return nil, false
 			}
 			buf = append(buf, c)
