@@ -1,0 +1,3 @@
+// Package consent models consent events and resolves them into the consents
+// of a profile.
+package consent
