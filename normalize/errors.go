@@ -88,8 +88,9 @@ type Error struct {
 	Field string
 	// Input is the string exactly as it was passed in.
 	Input string
-	// Pos is the byte offset in Input of the offending part, or -1 when
-	// it is not known or the problem is not at one place.
+	// Pos is the byte offset in Input of the offending part, len(Input)
+	// when something is missing at the end, or -1 when the position is
+	// not known or the problem is not at one place.
 	Pos int
 	// Err describes the problem and wraps the sentinel of Kind.
 	Err error

@@ -14,12 +14,12 @@ func TestText(t *testing.T) {
 		{"Jane Doe", "Jane Doe"},
 		{"  Jane \t\n Doe  ", "Jane Doe"},
 		{"Jane\u00a0\u2003Doe", "Jane Doe"},
-		{"Jo\u0308rg", "Jörg"},                    // NFD in, NFC out
-		{"Jane\u200bDoe\u00ad", "JaneDoe"},        // invisible format characters
-		{"Ja\x00ne\x1b[31m", "Jane[31m"},          // C0 controls
-		{"\ufeffJane", "Jane"},                    // byte order mark
-		{"a\u200db", "a\u200db"},                  // ZWJ is kept
-		{"bad\xffbyte", "bad\ufffdbyte"},          // invalid UTF-8
+		{"Jo\u0308rg", "Jörg"},             // NFD in, NFC out
+		{"Jane\u200bDoe\u00ad", "JaneDoe"}, // invisible format characters
+		{"Ja\x00ne\x1b[31m", "Jane[31m"},   // C0 controls
+		{"\ufeffJane", "Jane"},             // byte order mark
+		{"a\u200db", "a\u200db"},           // ZWJ is kept
+		{"bad\xffbyte", "bad\ufffdbyte"},   // invalid UTF-8
 		{"O'Brien-Smith, Jr.", "O'Brien-Smith, Jr."},
 		{"\u2028line\u2029para", "line para"},
 	}

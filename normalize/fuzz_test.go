@@ -1,0 +1,154 @@
+package normalize
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// checkResult asserts what every normalizer promises: a failure is an
+// *Error about the input that wraps its kind's sentinel and comes with no
+// value; a success is valid UTF-8 and normalizes to itself.
+func checkResult(t *testing.T, field, in, out string, err error, again func(string) (string, error)) {
+	t.Helper()
+	if err != nil {
+		var e *Error
+		if !errors.As(err, &e) {
+			t.Fatalf("%q: error %v is %T, not *Error", in, err, err)
+		}
+		if e.Input != in || e.Field != field || !errors.Is(err, e.Kind.Sentinel()) || e.Pos < -1 || e.Pos > len(in) {
+			t.Fatalf("%q: malformed error %#v", in, e)
+		}
+		if out != "" {
+			t.Fatalf("%q: value %q returned with error %v", in, out, err)
+		}
+		_ = err.Error()
+		return
+	}
+	if !utf8.ValidString(out) {
+		t.Fatalf("%q: output %q is not valid UTF-8", in, out)
+	}
+	out2, err := again(out)
+	if err != nil || out2 != out {
+		t.Fatalf("not idempotent: %q -> %q -> %q, %v", in, out, out2, err)
+	}
+}
+
+func FuzzEmail(f *testing.F) {
+	for _, s := range emailInputs {
+		f.Add(s, false, false)
+		f.Add(s, true, true)
+	}
+	f.Fuzz(func(t *testing.T, s string, keepCase, providers bool) {
+		opts := EmailOptions{KeepLocalCase: keepCase, ProviderRules: providers}
+		out, err := Email(s, opts)
+		checkResult(t, "email", s, out, err, func(s string) (string, error) { return Email(s, opts) })
+		if err == nil && (len(out) > MaxEmailLen || strings.Count(out, "@") < 1) {
+			t.Fatalf("%q: output %q breaks the limits", s, out)
+		}
+	})
+}
+
+// fuzzRegions are the regions FuzzPhone reads numbers in.
+var fuzzRegions = []string{"FI", "SE", "DE", "GB", "US", "fi", "", "JP", "IT", "RU", "BR", "XX"}
+
+func FuzzPhone(f *testing.F) {
+	for i, s := range phoneInputs() {
+		f.Add(s, uint8(i))
+	}
+	p := mustPhoneNormalizer(f, PhoneOptions{DefaultRegion: "FI", CacheSize: 256})
+	f.Fuzz(func(t *testing.T, s string, r uint8) {
+		region := fuzzRegions[int(r)%len(fuzzRegions)]
+		want, wantErr := Phone(s, region)
+		checkResult(t, "phone", s, want, wantErr, func(s string) (string, error) { return Phone(s, "") })
+		if wantErr == nil {
+			for _, r2 := range []string{"FI", "US", "JP"} {
+				if again, err := Phone(want, r2); again != want || err != nil {
+					t.Fatalf("%q in %q -> %q, but in %q -> %q, %v", s, region, want, r2, again, err)
+				}
+			}
+		}
+		if region != "" && region != "XX" {
+			if ref := referencePhone(s, upperRegion(region)); ref != outcomeOf(want, wantErr) {
+				t.Fatalf("Phone(%q, %q) = %q, %v; phonenumbers says %+v", s, region, want, wantErr, ref)
+			}
+		}
+		if region == "" { // the normalizer's default region applies
+			want, wantErr = Phone(s, "FI")
+		}
+		// Twice: a miss, then (for simple input) a hit.
+		for range 2 {
+			got, err := p.Normalize(s, region)
+			if got != want || !sameError(wantErr, err) {
+				t.Fatalf("Normalize(%q, %q) = %q, %v; Phone says %q, %v", s, region, got, err, want, wantErr)
+			}
+		}
+	})
+}
+
+func FuzzText(f *testing.F) {
+	for _, s := range textInputs {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := Text(s)
+		checkResult(t, "text", s, out, nil, func(s string) (string, error) { return Text(s), nil })
+		if strings.TrimSpace(out) != out || strings.Contains(out, "  ") {
+			t.Fatalf("Text(%q) = %q has untidy white space", s, out)
+		}
+	})
+}
+
+func FuzzMatchKey(f *testing.F) {
+	for _, s := range textInputs {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := MatchKey(s)
+		checkResult(t, "text", s, out, nil, func(s string) (string, error) { return MatchKey(s), nil })
+		if k := MatchKey(Text(s)); k != out {
+			t.Fatalf("MatchKey(%q) = %q but MatchKey(Text(...)) = %q", s, out, k)
+		}
+	})
+}
+
+func FuzzIdentifier(f *testing.F) {
+	for i, s := range identifierInputs {
+		f.Add(s, uint8(i%3))
+	}
+	f.Fuzz(func(t *testing.T, s string, c uint8) {
+		cs := Case(c % 4) // including one unknown policy
+		out, err := Identifier(s, cs)
+		checkResult(t, "identifier", s, out, err, func(s string) (string, error) { return Identifier(s, cs) })
+		if err == nil && len(out) > MaxIdentifierLen {
+			t.Fatalf("Identifier(%q) = %q is too long", s, out)
+		}
+	})
+}
+
+func FuzzCountry(f *testing.F) {
+	for _, s := range countryInputs {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out, err := Country(s)
+		checkResult(t, "country", s, out, err, Country)
+		if err == nil && (len(out) != 2 || strings.ToUpper(out) != out) {
+			t.Fatalf("Country(%q) = %q is not an alpha-2 code", s, out)
+		}
+	})
+}
+
+func FuzzPostalCode(f *testing.F) {
+	for _, s := range postalInputs {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out, err := PostalCode(s)
+		checkResult(t, "postal code", s, out, err, PostalCode)
+		if err == nil && len(out) > MaxPostalCodeLen {
+			t.Fatalf("PostalCode(%q) = %q is too long", s, out)
+		}
+	})
+}
