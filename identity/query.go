@@ -159,3 +159,32 @@ func (g *Graph) Profiles(tx store.Tx) iter.Seq2[string, error] {
 		}
 	}
 }
+
+// Aliases returns the IDs that other profiles had before they merged into
+// pid: the names of records in pid that once named a profile of their own.
+func (g *Graph) Aliases(tx store.Tx, pid string, records []RecordKey) ([]string, error) {
+	var out []string
+	for _, k := range records {
+		a := ProfileIDFor(k.Source, k.ID)
+		if a == pid {
+			continue
+		}
+		if _, err := tx.Get(g.aliasKey(a)); err == nil {
+			out = append(out, a)
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// Erase removes the evidence of a record like Unlink and also forgets the
+// profile ID the record gave, so that nothing derived from it remains.
+func (g *Graph) Erase(tx store.Tx, source, id string) (*Result, error) {
+	res, err := g.Unlink(tx, source, id)
+	if err != nil {
+		return nil, err
+	}
+	return res, tx.Delete(g.aliasKey(ProfileIDFor(source, id)))
+}

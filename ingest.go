@@ -1,0 +1,320 @@
+package unify
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/unifycdp/unify/identity"
+	"github.com/unifycdp/unify/profile"
+	"github.com/unifycdp/unify/store"
+)
+
+// Status says what Ingest did with a record.
+type Status string
+
+const (
+	Added     Status = "added"     // a new record
+	Replaced  Status = "replaced"  // a new version of a record: the old one's effects are undone
+	Unchanged Status = "unchanged" // the same record again: nothing changed
+)
+
+// Result reports one Ingest.
+type Result struct {
+	Record  string // "source/id"
+	Status  Status
+	Profile string // the profile holding the record now
+	// Changes are the feed entries this ingest appended, in order.
+	Changes []Change
+	// Dropped lists identifiers that did not normalize and so do not link;
+	// each has its Problem. The record is kept all the same.
+	Dropped []profile.Identifier
+	// Refused lists links the record carried that resolution did not make
+	// (a limit, for example); the record joined Profile without them.
+	Refused []identity.Refusal
+	// Warnings from resolution (identity.ErrComponentCap).
+	Warnings []error
+}
+
+// Ingest normalizes and validates rec, stores it as evidence, resolves its
+// identity and updates every profile it affects, all in one transaction,
+// and appends what changed to the feed. A refused record returns an error
+// matching ErrInvalidRecord (and *RecordError) and changes nothing.
+func (e *Engine) Ingest(ctx context.Context, rec *profile.Record) (*Result, error) {
+	r, ids, err := e.prepare(rec)
+	if err != nil {
+		return nil, err
+	}
+	enc, err := r.AppendBinary(nil)
+	if err != nil {
+		return nil, &RecordError{Record: r.Key(), Err: err}
+	}
+	res := &Result{Record: r.Key()}
+	for _, id := range r.Identifiers {
+		if id.Value == "" {
+			res.Dropped = append(res.Dropped, id)
+		}
+	}
+	err = e.update(ctx, func(tx store.Tx) error {
+		res.Changes, res.Refused, res.Warnings = nil, nil, nil
+		rk := recordKey(r.Source, r.ID)
+		old, err := tx.Get(rk)
+		switch {
+		case err == nil && bytes.Equal(old, enc):
+			res.Status = Unchanged
+			res.Profile, err = e.graph.RecordProfile(tx, r.Source, r.ID)
+			return err
+		case err == nil:
+			res.Status = Replaced
+		case errors.Is(err, store.ErrNotFound):
+			res.Status = Added
+		default:
+			return err
+		}
+		if err := tx.Set(rk, enc); err != nil {
+			return err
+		}
+		lr, err := e.graph.Link(tx, identity.NewRecordKey(r.Time, r.Source, r.ID), ids)
+		if err != nil {
+			return err
+		}
+		res.Profile, res.Refused, res.Warnings = lr.Profile, lr.Refused, lr.Warnings
+		res.Changes, err = e.applyChanges(tx, r, res.Status == Added, lr)
+		if err != nil {
+			return err
+		}
+		return e.appendChanges(tx, res.Changes)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(res.Changes) > 0 {
+		e.wake()
+	}
+	return res, nil
+}
+
+// applyChanges brings the stored profiles up to date after a graph change
+// and returns the feed entries to append. A new record that joins one
+// profile without changing its membership updates it incrementally; every
+// other case re-derives the profiles concerned from their records.
+func (e *Engine) applyChanges(tx store.Tx, r *profile.Record, added bool, lr *identity.Result) ([]Change, error) {
+	key := ""
+	if r != nil {
+		key = r.Key()
+	}
+	cs := lr.Changes
+	fast := added && (len(cs) == 0 || (len(cs) == 1 && cs[0].Kind == identity.Updated && cs[0].Profile == lr.Profile))
+	if fast {
+		p, err := e.loadProfile(tx, lr.Profile)
+		if err != nil {
+			return nil, err
+		}
+		var linked func(identity.ID) bool
+		if len(cs) == 0 {
+			linked = func(id identity.ID) bool { _, ok := p.Identifier(id); return ok }
+		} else {
+			m, err := e.graph.Members(tx, lr.Profile)
+			if err != nil {
+				return nil, err
+			}
+			linked = memberFilter(m.IDs)
+		}
+		p.Apply(r, e.profileOptions(linked))
+		if err := e.saveProfile(tx, p); err != nil {
+			return nil, err
+		}
+		return []Change{{Kind: ProfileUpdated, Profile: p.ID, Record: key}}, nil
+	}
+	live := map[string]bool{}
+	for _, c := range cs {
+		if c.Kind != identity.Removed {
+			live[c.Profile] = true
+		}
+	}
+	var out []Change
+	for _, c := range cs {
+		for _, from := range c.From {
+			if !live[from] {
+				if err := tx.Delete(profileKey(from)); err != nil {
+					return nil, err
+				}
+			}
+		}
+		if c.Kind == identity.Removed {
+			if err := tx.Delete(profileKey(c.Profile)); err != nil {
+				return nil, err
+			}
+		} else if err := e.deriveProfile(tx, c.Profile); err != nil {
+			return nil, err
+		}
+		out = append(out, Change{Kind: changeKind(c.Kind), Profile: c.Profile, From: c.From, Record: key})
+	}
+	if len(cs) == 0 && lr.Profile != "" {
+		// A replaced record that stays where it was: its profile still
+		// changes (attributes, traits).
+		if err := e.deriveProfile(tx, lr.Profile); err != nil {
+			return nil, err
+		}
+		out = append(out, Change{Kind: ProfileUpdated, Profile: lr.Profile, Record: key})
+	}
+	return out, nil
+}
+
+func memberFilter(ids []identity.ID) func(identity.ID) bool {
+	return func(id identity.ID) bool {
+		_, ok := slices.BinarySearchFunc(ids, id, identity.ID.Compare)
+		return ok
+	}
+}
+
+// deriveProfile recomputes profile pid from its records.
+func (e *Engine) deriveProfile(tx store.Tx, pid string) error {
+	m, err := e.graph.Members(tx, pid)
+	if err != nil {
+		return err
+	}
+	keys, err := e.graph.Records(tx, pid)
+	if err != nil {
+		return err
+	}
+	recs := make([]*profile.Record, 0, len(keys))
+	for _, k := range keys {
+		r, err := e.loadRecord(tx, k.Source, k.ID)
+		if err != nil {
+			return err
+		}
+		recs = append(recs, r)
+	}
+	p := profile.Derive(pid, recs, e.profileOptions(memberFilter(m.IDs)))
+	if p.Aliases, err = e.graph.Aliases(tx, pid, keys); err != nil {
+		return err
+	}
+	return e.saveProfile(tx, p)
+}
+
+func (e *Engine) loadRecord(tx store.Tx, source, id string) (*profile.Record, error) {
+	b, err := tx.Get(recordKey(source, id))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("%w: record %s/%s", ErrNotFound, source, id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	r := new(profile.Record)
+	if err := r.UnmarshalBinary(b); err != nil {
+		return nil, fmt.Errorf("unify: record %s/%s: %w", source, id, err)
+	}
+	return r, nil
+}
+
+func (e *Engine) loadProfile(tx store.Tx, pid string) (*profile.Profile, error) {
+	b, err := tx.Get(profileKey(pid))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("%w: profile %s", ErrNotFound, pid)
+	}
+	if err != nil {
+		return nil, err
+	}
+	p := new(profile.Profile)
+	if err := p.UnmarshalBinary(b); err != nil {
+		return nil, fmt.Errorf("unify: profile %s: %w", pid, err)
+	}
+	return p, nil
+}
+
+func (e *Engine) saveProfile(tx store.Tx, p *profile.Profile) error {
+	b, err := p.AppendBinary(nil)
+	if err != nil {
+		return err
+	}
+	return tx.Set(profileKey(p.ID), b)
+}
+
+// Delete removes a record (wrong data, a source withdrawn) and re-derives
+// what it affected: a profile it linked splits again exactly. Deleting a
+// missing record returns ErrNotFound.
+func (e *Engine) Delete(ctx context.Context, source, id string) ([]Change, error) {
+	return e.removeRecords(ctx, func(store.Tx) ([]recordRef, error) { return []recordRef{{source, id}}, nil }, false)
+}
+
+type recordRef struct{ source, id string }
+
+// removeRecords removes the records that find returns, in the transaction
+// that finds them, so that nothing ingested in between escapes.
+func (e *Engine) removeRecords(ctx context.Context, find func(store.Tx) ([]recordRef, error), erase bool) ([]Change, error) {
+	var out []Change
+	err := e.update(ctx, func(tx store.Tx) error {
+		out = nil
+		refs, err := find(tx)
+		if err != nil {
+			return err
+		}
+		for _, ref := range refs {
+			if _, err := tx.Get(recordKey(ref.source, ref.id)); errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("%w: record %s/%s", ErrNotFound, ref.source, ref.id)
+			} else if err != nil {
+				return err
+			}
+			if err := tx.Delete(recordKey(ref.source, ref.id)); err != nil {
+				return err
+			}
+			unlink := e.graph.Unlink
+			if erase {
+				unlink = e.graph.Erase
+			}
+			lr, err := unlink(tx, ref.source, ref.id)
+			if err != nil {
+				return err
+			}
+			cs, err := e.applyChanges(tx, nil, false, lr)
+			if err != nil {
+				return err
+			}
+			for i := range cs {
+				cs[i].Record = ref.source + "/" + ref.id
+				if erase {
+					cs[i].Record = "" // the feed keeps no trace of erased records
+				}
+			}
+			out = append(out, cs...)
+		}
+		if erase {
+			out = eraseChanges(out)
+		}
+		return e.appendChanges(tx, out)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(out) > 0 {
+		e.wake()
+	}
+	return out, nil
+}
+
+// eraseChanges reports the removal of an erased profile as ProfileErased
+// and drops the intermediate updates of profiles that no longer exist.
+func eraseChanges(cs []Change) []Change {
+	gone := map[string]bool{}
+	for _, c := range cs {
+		if c.Kind == ProfileRemoved {
+			gone[c.Profile] = true
+		}
+	}
+	var out []Change
+	seen := map[string]bool{}
+	for _, c := range cs {
+		switch {
+		case gone[c.Profile] && c.Kind == ProfileRemoved:
+			out = append(out, Change{Kind: ProfileErased, Profile: c.Profile})
+		case gone[c.Profile] || seen[c.Profile]:
+		default:
+			seen[c.Profile] = true
+			out = append(out, c)
+		}
+	}
+	return out
+}

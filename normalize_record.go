@@ -1,0 +1,114 @@
+package unify
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/unifycdp/unify/identity"
+	"github.com/unifycdp/unify/normalize"
+	"github.com/unifycdp/unify/profile"
+)
+
+// RecordError says why a record was refused. It wraps the validation or
+// normalization error, which names the field.
+type RecordError struct {
+	Record string // "source/id", or "" when the record has no key
+	Err    error
+}
+
+func (e *RecordError) Error() string {
+	if e.Record == "" {
+		return "unify: record refused: " + e.Err.Error()
+	}
+	return fmt.Sprintf("unify: record %s refused: %v", e.Record, e.Err)
+}
+
+func (e *RecordError) Unwrap() []error { return []error{ErrInvalidRecord, e.Err} }
+
+// noIdentifiers is the type of the identifier the engine gives a record none
+// of whose identifiers normalized: the record is kept, in a profile of its
+// own. User types must start with a letter, so it can't collide with one.
+const noIdentifiers identity.Type = "_record"
+
+// prepare validates rec and returns a normalized copy, with the identity
+// IDs that link it. Identifiers that do not normalize are kept with their
+// Problem and left out of linking.
+func (e *Engine) prepare(rec *profile.Record) (*profile.Record, []identity.ID, error) {
+	if rec == nil {
+		return nil, nil, &RecordError{Err: errors.New("nil record")}
+	}
+	key := ""
+	if rec.Source != "" && rec.ID != "" {
+		key = rec.Key()
+	}
+	if err := rec.Validate(); err != nil {
+		return nil, nil, &RecordError{Record: key, Err: err}
+	}
+	r := *rec
+	r.Time = r.Time.UTC()
+	r.Identifiers = make([]profile.Identifier, len(rec.Identifiers))
+	var ids []identity.ID
+	for i, id := range rec.Identifiers {
+		id.Value, id.Problem = "", ""
+		v, err := e.normalizeID(r.Source, id.Type, id.Raw)
+		if err != nil {
+			var ne *normalize.Error
+			if errors.As(err, &ne) {
+				id.Problem = ne.Error()
+			} else {
+				id.Problem = err.Error()
+			}
+		} else {
+			id.Value = v
+			ids = append(ids, identity.ID{Type: id.Type, Value: v})
+		}
+		r.Identifiers[i] = id
+	}
+	if len(ids) == 0 {
+		ids = append(ids, identity.ID{Type: noIdentifiers, Value: r.Key()})
+	}
+	if c := rec.Customer; c != nil {
+		cc := *c
+		cc.FirstName = normalize.Text(cc.FirstName)
+		cc.LastName = normalize.Text(cc.LastName)
+		if a := c.Address; a != nil {
+			aa := *a
+			aa.Street, aa.City, aa.Region = normalize.Text(aa.Street), normalize.Text(aa.City), normalize.Text(aa.Region)
+			if pc, err := normalize.PostalCode(aa.PostalCode); err == nil {
+				aa.PostalCode = pc
+			}
+			if cn, err := normalize.Country(aa.Country); err == nil {
+				aa.Country = cn
+			}
+			cc.Address = &aa
+		}
+		r.Customer = &cc
+	}
+	return &r, ids, nil
+}
+
+func (e *Engine) normalizeID(source string, t identity.Type, raw string) (string, error) {
+	switch t {
+	case identity.TypeEmail:
+		return normalize.Email(raw, e.opts.Email)
+	case identity.TypePhone:
+		region := ""
+		if so, ok := e.opts.Sources[source]; ok {
+			region = so.PhoneRegion
+		}
+		return e.phones.Normalize(raw, region)
+	default:
+		return normalize.Identifier(raw, e.opts.IdentifierCase[t])
+	}
+}
+
+// NormalizeID normalizes an identifier the way Ingest does, for lookups.
+// Phones written nationally are read in Options.PhoneRegion.
+func (e *Engine) NormalizeID(id identity.ID) (identity.ID, error) {
+	v, err := e.normalizeID("", identity.Type(strings.TrimSpace(string(id.Type))), id.Value)
+	if err != nil {
+		return id, err
+	}
+	return identity.ID{Type: id.Type, Value: v}, nil
+}
