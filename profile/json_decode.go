@@ -1,6 +1,7 @@
 package profile
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 	"time"
@@ -44,7 +45,8 @@ func (r *Record) UnmarshalJSON(data []byte) error {
 		fe := err.(*FieldError)
 		src, id := r.Source, r.ID
 		if src == "" || id == "" {
-			src, id = peekKey(data)
+			psrc, pid := peekKey(data)
+			src, id = cmp.Or(src, psrc), cmp.Or(id, pid)
 		}
 		if src != "" || id != "" {
 			fe.Record = src + "/" + id
@@ -63,8 +65,9 @@ func (r *Record) UnmarshalJSON(data []byte) error {
 // the error goes up.
 type decoder struct {
 	data []byte
-	pos  int
-	buf  []byte // scratch for strings with escapes
+	pos    int
+	keyPos int    // offset of the last object key read
+	buf    []byte // scratch for strings with escapes
 }
 
 func (d *decoder) errorf(sentinel error, format string, args ...any) *FieldError {
@@ -130,6 +133,7 @@ func (d *decoder) object(f func(key []byte) error) error {
 		if d.peek() != '"' {
 			return d.unexpected("field name")
 		}
+		d.keyPos = d.pos
 		key, err := d.strBytes()
 		if err != nil {
 			return err
@@ -192,11 +196,13 @@ func (d *decoder) fields(names []string, f func(i int) error) error {
 			i++
 		}
 		if i == len(names) {
+			d.pos = d.keyPos
 			fe := d.errorf(ErrUnknownField, "%q", key)
 			fe.Field = string(key)
 			return fe
 		}
 		if seen&(1<<i) != 0 {
+			d.pos = d.keyPos
 			return within(d.errorf(ErrDuplicateField, "%q", key), names[i])
 		}
 		seen |= 1 << i
@@ -474,9 +480,9 @@ func (d *decoder) value() (Value, error) {
 func (d *decoder) values() (map[string]Value, error) {
 	var m map[string]Value
 	err := d.object(func(key []byte) error {
-		start := d.pos
 		if _, dup := m[string(key)]; dup {
-			return within(d.errorf(ErrDuplicateField, "%q", key), strconv.Quote(string(key)))
+			d.pos = d.keyPos
+			return within(d.errorf(ErrDuplicateField, "%q", key), "["+strconv.Quote(string(key))+"]")
 		}
 		k := string(key)
 		v, err := d.value()
@@ -487,7 +493,6 @@ func (d *decoder) values() (map[string]Value, error) {
 			m = make(map[string]Value)
 		}
 		m[k] = v
-		_ = start
 		return nil
 	})
 	return m, err

@@ -310,9 +310,9 @@ func (p *Profile) Identifier(id identity.ID) (IdentifierInfo, bool) {
 // LogValue summarizes p for logs without personal data: no identifier
 // values, no attribute values.
 func (p *Profile) LogValue() slog.Value {
-	ids := make([]any, len(p.Identifiers))
+	ids := make([]string, len(p.Identifiers))
 	for i, info := range p.Identifiers {
-		ids[i] = info.ID // identity.ID redacts itself
+		ids[i] = info.ID.LogValue().String() // redacted
 	}
 	return slog.GroupValue(
 		slog.String("id", p.ID),
