@@ -166,6 +166,11 @@ func (e *Engine) update(ctx context.Context, fn func(tx store.Tx) error) error {
 	}
 	e.wmu.Lock()
 	defer e.wmu.Unlock()
+	return e.updateLocked(ctx, fn)
+}
+
+// updateLocked is update for a caller that holds wmu.
+func (e *Engine) updateLocked(ctx context.Context, fn func(tx store.Tx) error) error {
 	return store.Retry(ctx, e.s, fn, store.RetryOptions{})
 }
 

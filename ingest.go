@@ -237,18 +237,19 @@ func (e *Engine) saveProfile(tx store.Tx, p *profile.Profile) error {
 // what it affected: a profile it linked splits again exactly. Deleting a
 // missing record returns ErrNotFound.
 func (e *Engine) Delete(ctx context.Context, source, id string) ([]Change, error) {
-	return e.removeRecords(ctx, func(store.Tx) ([]recordRef, error) { return []recordRef{{source, id}}, nil }, false)
+	return e.removeRecords(ctx, func(store.Tx) ([]recordRef, string, error) { return []recordRef{{source, id}}, "", nil }, false)
 }
 
 type recordRef struct{ source, id string }
 
 // removeRecords removes the records that find returns, in the transaction
 // that finds them, so that nothing ingested in between escapes.
-func (e *Engine) removeRecords(ctx context.Context, find func(store.Tx) ([]recordRef, error), erase bool) ([]Change, error) {
+// With erase, find returns the records of one profile, whose ID is erased.
+func (e *Engine) removeRecords(ctx context.Context, find func(store.Tx) ([]recordRef, string, error), erase bool) ([]Change, error) {
 	var out []Change
 	err := e.update(ctx, func(tx store.Tx) error {
 		out = nil
-		refs, err := find(tx)
+		refs, erased, err := find(tx)
 		if err != nil {
 			return err
 		}
@@ -282,7 +283,7 @@ func (e *Engine) removeRecords(ctx context.Context, find func(store.Tx) ([]recor
 			out = append(out, cs...)
 		}
 		if erase {
-			out = eraseChanges(out)
+			out = eraseChanges(erased, out)
 		}
 		return e.appendChanges(tx, out)
 	})
@@ -295,26 +296,29 @@ func (e *Engine) removeRecords(ctx context.Context, find func(store.Tx) ([]recor
 	return out, nil
 }
 
-// eraseChanges reports the removal of an erased profile as ProfileErased
-// and drops the intermediate updates of profiles that no longer exist.
-func eraseChanges(cs []Change) []Change {
-	gone := map[string]bool{}
+// eraseChanges reports the erasure of profile pid as one ProfileErased
+// entry and drops the intermediate entries of that profile (updates,
+// renames, the final removal), keeping the last entry of any other profile
+// the erasure touched.
+func eraseChanges(pid string, cs []Change) []Change {
+	erased := map[string]bool{pid: true}
 	for _, c := range cs {
-		if c.Kind == ProfileRemoved {
-			gone[c.Profile] = true
+		if c.Kind == ProfileRenamed && len(c.From) > 0 && erased[c.From[0]] {
+			erased[c.Profile] = true
 		}
 	}
-	var out []Change
-	seen := map[string]bool{}
+	out := []Change{{Kind: ProfileErased, Profile: pid}}
+	last := map[string]int{}
 	for _, c := range cs {
-		switch {
-		case gone[c.Profile] && c.Kind == ProfileRemoved:
-			out = append(out, Change{Kind: ProfileErased, Profile: c.Profile})
-		case gone[c.Profile] || seen[c.Profile]:
-		default:
-			seen[c.Profile] = true
-			out = append(out, c)
+		if erased[c.Profile] {
+			continue
 		}
+		if i, ok := last[c.Profile]; ok {
+			out[i] = c
+			continue
+		}
+		last[c.Profile] = len(out)
+		out = append(out, c)
 	}
 	return out
 }

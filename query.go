@@ -233,19 +233,21 @@ func (e *Engine) ExplainID(ctx context.Context, id identity.ID) (*identity.IDSta
 // records gave. The feed records a ProfileErased entry with the profile ID
 // only. Profiles that shared a component with it are re-derived.
 func (e *Engine) Erase(ctx context.Context, id identity.ID) ([]Change, error) {
-	return e.removeRecords(ctx, func(tx store.Tx) ([]recordRef, error) {
+	return e.removeRecords(ctx, func(tx store.Tx) ([]recordRef, string, error) {
 		pid, err := e.lookup(tx, id)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		keys, err := e.graph.Records(tx, pid)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
+		// Newest first, so that the record naming the profile goes last
+		// and the profile is not renamed on the way.
 		refs := make([]recordRef, len(keys))
 		for i, k := range keys {
-			refs[i] = recordRef{k.Source, k.ID}
+			refs[len(keys)-1-i] = recordRef{k.Source, k.ID}
 		}
-		return refs, nil
+		return refs, pid, nil
 	}, true)
 }
