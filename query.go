@@ -251,3 +251,56 @@ func (e *Engine) Erase(ctx context.Context, id identity.ID) ([]Change, error) {
 		return refs, pid, nil
 	}, true)
 }
+
+// MapEntry ties a source record to the profile that holds it, so that
+// source systems can store the unified ID.
+type MapEntry struct {
+	Source  string `json:"source"`
+	Record  string `json:"record"`
+	Profile string `json:"profile"`
+}
+
+// IdentityMap iterates over every stored record with its profile ID, in
+// (source, record ID) order, reading in batches.
+func (e *Engine) IdentityMap(ctx context.Context) iter.Seq2[MapEntry, error] {
+	return func(yield func(MapEntry, error) bool) {
+		prefix := store.AppendString(nil, "r")
+		start := prefix
+		for {
+			var batch []MapEntry
+			var last []byte
+			err := e.view(ctx, func(tx store.Tx) error {
+				it := tx.Iterate(store.IterOptions{Prefix: prefix, Start: start, KeysOnly: true})
+				defer it.Close()
+				for len(batch) < 1024 && it.Next() {
+					r := store.NewKeyReader(it.Key()[len(prefix):])
+					src, err1 := r.String()
+					id, err2 := r.String()
+					if err := errors.Join(err1, err2); err != nil {
+						return fmt.Errorf("unify: corrupt record key: %w", err)
+					}
+					pid, err := e.graph.RecordProfile(tx, src, id)
+					if err != nil {
+						return err
+					}
+					batch = append(batch, MapEntry{Source: src, Record: id, Profile: pid})
+					last = store.Copy(it.Key())
+				}
+				return it.Err()
+			})
+			if err != nil {
+				yield(MapEntry{}, err)
+				return
+			}
+			for _, m := range batch {
+				if !yield(m, nil) {
+					return
+				}
+			}
+			if len(batch) < 1024 {
+				return
+			}
+			start = append(last, 0)
+		}
+	}
+}
