@@ -54,7 +54,8 @@ type Options struct {
 	Email normalize.EmailOptions
 	// IdentifierCase is the case policy of identifier types other than
 	// email and phone; types not listed keep their case
-	// (normalize.Preserve).
+	// (normalize.Preserve). Loyalty card numbers also lose the spaces and
+	// dashes printed on cards.
 	IdentifierCase map[identity.Type]normalize.Case
 	// Survivorship chooses which attribute values survive in a profile;
 	// the zero value keeps the latest by event time.

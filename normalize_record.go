@@ -98,6 +98,10 @@ func (e *Engine) normalizeID(source string, t identity.Type, raw string) (string
 			region = so.PhoneRegion
 		}
 		return e.phones.Normalize(raw, region)
+	case identity.TypeLoyaltyCard:
+		// Cashiers type card numbers with and without the spaces and
+		// dashes printed on the card.
+		return normalize.Identifier(strings.NewReplacer(" ", "", "-", "").Replace(raw), e.opts.IdentifierCase[t])
 	default:
 		return normalize.Identifier(raw, e.opts.IdentifierCase[t])
 	}
