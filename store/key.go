@@ -71,8 +71,16 @@ func (e *KeyError) Error() string {
 func (e *KeyError) Unwrap() error { return ErrBadKey }
 
 // AppendString appends the encoding of s as a string part to dst.
-func AppendString(dst []byte, s string) []byte {
-	dst = append(dst, byte(KindString))
+func AppendString(dst []byte, s string) []byte { return appendEscaped(dst, KindString, s) }
+
+// AppendBytes appends the encoding of b as a byte-string part to dst. A nil
+// and an empty b encode alike.
+func AppendBytes(dst, b []byte) []byte { return appendEscaped(dst, KindBytes, b) }
+
+// appendEscaped appends the tag k, s with each 0x00 escaped, and the
+// terminator.
+func appendEscaped[S string | []byte](dst []byte, k Kind, s S) []byte {
+	dst = append(dst, byte(k))
 	for {
 		i := indexZero(s)
 		if i < 0 {
@@ -86,30 +94,13 @@ func AppendString(dst []byte, s string) []byte {
 	return append(dst, escByte, escEnd)
 }
 
-func indexZero(s string) int {
+func indexZero[S string | []byte](s S) int {
 	for i := 0; i < len(s); i++ {
 		if s[i] == 0 {
 			return i
 		}
 	}
 	return -1
-}
-
-// AppendBytes appends the encoding of b as a byte-string part to dst. A nil
-// and an empty b encode alike.
-func AppendBytes(dst, b []byte) []byte {
-	dst = append(dst, byte(KindBytes))
-	for {
-		i := bytes.IndexByte(b, 0)
-		if i < 0 {
-			dst = append(dst, b...)
-			break
-		}
-		dst = append(dst, b[:i]...)
-		dst = append(dst, escByte, escEsc)
-		b = b[i+1:]
-	}
-	return append(dst, escByte, escEnd)
 }
 
 // AppendUint64 appends the encoding of v to dst (9 bytes).

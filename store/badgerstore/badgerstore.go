@@ -99,7 +99,8 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if opts.InMemory == (opts.Dir != "") {
 		return nil, errors.New("badgerstore: exactly one of Dir and InMemory must be set")
 	}
-	db, err := badger.Open(opts.badger())
+	bo := opts.badger()
+	db, err := badger.Open(bo)
 	if err != nil {
 		return nil, fmt.Errorf("badgerstore: open %s: %v", opts.Dir, err)
 	}
@@ -107,7 +108,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if opts.InMemory {
 		// Badger accepts a value as large as ValueThreshold but then fails
 		// to write it (it would need the value log): refuse it here.
-		s.maxValue = int(db.Opts().ValueThreshold) - 1
+		s.maxValue = int(bo.ValueThreshold) - 1
 	}
 	return s, nil
 }
@@ -288,21 +289,6 @@ func (tx *txn) writable(key []byte) error {
 	return nil
 }
 
-// bounds returns the inclusive lower and exclusive upper bound of the keys
-// opts selects (nil: unbounded).
-func bounds(opts store.IterOptions) (lower, upper []byte) {
-	lower, upper = opts.Start, opts.End
-	if len(opts.Prefix) > 0 {
-		if lower == nil || bytes.Compare(lower, opts.Prefix) < 0 {
-			lower = opts.Prefix
-		}
-		if end := store.PrefixEnd(opts.Prefix); end != nil && (upper == nil || bytes.Compare(end, upper) < 0) {
-			upper = end
-		}
-	}
-	return lower, upper
-}
-
 func (tx *txn) Iterate(opts store.IterOptions) store.Iterator {
 	it := &iterator{tx: tx, reverse: opts.Reverse, keysOnly: opts.KeysOnly}
 	if tx.done {
@@ -310,7 +296,7 @@ func (tx *txn) Iterate(opts store.IterOptions) store.Iterator {
 		return it
 	}
 	it.prefix = opts.Prefix
-	it.lower, it.upper = bounds(opts)
+	it.lower, it.upper = opts.Bounds()
 	if it.lower != nil && it.upper != nil && bytes.Compare(it.lower, it.upper) >= 0 {
 		it.empty = true
 		return it

@@ -1,8 +1,8 @@
 package memstore
 
 import (
-	"bytes"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -65,7 +65,7 @@ func TestBtreeModel(t *testing.T) {
 					t.Fatalf("step %d: frozen clone changed (-want +got):\n%s", step, diff)
 				}
 			}
-			frozen, frozenModel = tr.clone(), maps(model)
+			frozen, frozenModel = tr.clone(), maps.Clone(model)
 			for _, rev := range []bool{false, true} {
 				for _, from := range [][]byte{nil, []byte("01000"), []byte("0150"), []byte("99999"), []byte("0")} {
 					if diff := cmp.Diff(modelKeys(model, rev, from), treeKeys(tr.root, rev, from)); diff != "" {
@@ -84,13 +84,4 @@ func TestBtreeModel(t *testing.T) {
 	if tr.length != 0 || len(treeKeys(tr.root, false, nil)) != 0 || len(treeKeys(tr.root, true, nil)) != 0 {
 		t.Fatalf("tree not empty after deleting everything")
 	}
-	_ = bytes.Compare
-}
-
-func maps(m map[string]bool) map[string]bool {
-	c := make(map[string]bool, len(m))
-	for k, v := range m {
-		c[k] = v
-	}
-	return c
 }

@@ -296,28 +296,13 @@ func (tx *txn) Iterate(opts store.IterOptions) store.Iterator {
 		it.err = store.ErrTxnDone
 		return it
 	}
-	it.lower, it.upper = bounds(opts)
+	it.lower, it.upper = opts.Bounds()
 	it.base = tx.snap.tree.root
 	if tx.pending != nil && tx.pending.length > 0 {
 		// The iterator sees the writes made so far, as in Badger.
 		it.pend = tx.pending.clone().root
 	}
 	return it
-}
-
-// bounds returns the inclusive lower and exclusive upper bound of the keys
-// opts selects (nil: unbounded).
-func bounds(opts store.IterOptions) (lower, upper []byte) {
-	lower, upper = opts.Start, opts.End
-	if len(opts.Prefix) > 0 {
-		if lower == nil || bytes.Compare(lower, opts.Prefix) < 0 {
-			lower = opts.Prefix
-		}
-		if end := store.PrefixEnd(opts.Prefix); end != nil && (upper == nil || bytes.Compare(end, upper) < 0) {
-			upper = end
-		}
-	}
-	return lower, upper
 }
 
 // iterator merges the snapshot with the pending writes; a pending write

@@ -2,7 +2,6 @@ package memstore_test
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"testing"
 
@@ -39,96 +38,6 @@ func TestTxnTooBig(t *testing.T) {
 	}
 }
 
-// load fills s with n keys "k"+big-endian i, 16-byte values.
-func load(tb testing.TB, s *memstore.Store, n int) {
-	tb.Helper()
-	ctx := context.Background()
-	b, err := s.NewBatch(ctx)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	key, val := make([]byte, 9), make([]byte, 16)
-	key[0] = 'k'
-	for i := range n {
-		binary.BigEndian.PutUint64(key[1:], uint64(i))
-		binary.BigEndian.PutUint64(val, uint64(i))
-		if err := b.Set(key, val); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	if err := b.Flush(); err != nil {
-		tb.Fatal(err)
-	}
-}
-
-const benchKeys = 1 << 20
-
-func BenchmarkGet(b *testing.B) {
-	s := memstore.New()
-	load(b, s, benchKeys)
-	ctx := context.Background()
-	key := make([]byte, 9)
-	key[0] = 'k'
-	i := uint64(0)
-	b.ResetTimer()
-	err := s.View(ctx, func(tx store.Tx) error {
-		for b.Loop() {
-			i = (i + 7919) % benchKeys
-			binary.BigEndian.PutUint64(key[1:], i)
-			if _, err := tx.Get(key); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-}
-
-// BenchmarkSetInUpdate measures one Update that sets one key, in a store of
-// 1M keys.
-func BenchmarkSetInUpdate(b *testing.B) {
-	s := memstore.New()
-	load(b, s, benchKeys)
-	ctx := context.Background()
-	key, val := make([]byte, 9), make([]byte, 16)
-	key[0] = 'k'
-	i := uint64(0)
-	for b.Loop() {
-		i = (i + 7919) % (2 * benchKeys)
-		binary.BigEndian.PutUint64(key[1:], i)
-		if err := s.Update(ctx, func(tx store.Tx) error { return tx.Set(key, val) }); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-// BenchmarkIterate measures iterating over 1M keys; ns/op is per key.
-func BenchmarkIterate(b *testing.B) {
-	s := memstore.New()
-	load(b, s, benchKeys)
-	ctx := context.Background()
-	b.ResetTimer()
-	err := s.View(ctx, func(tx store.Tx) error {
-		var it store.Iterator
-		for b.Loop() {
-			if it == nil || !it.Next() {
-				if it != nil {
-					it.Close()
-				}
-				it = tx.Iterate(store.IterOptions{})
-				it.Next()
-			}
-			it.Key()
-			if _, err := it.Value(); err != nil {
-				return err
-			}
-		}
-		it.Close()
-		return nil
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
+func BenchmarkStore(b *testing.B) {
+	storetest.Benchmark(b, func(b *testing.B) store.Store { return memstore.New() })
 }

@@ -1,0 +1,28 @@
+// Package memstore is an in-memory store.Store with the semantics of the
+// Badger one: snapshot isolation, optimistic conflict detection on the keys
+// a transaction read, and iterators that merge a transaction's pending
+// writes with its snapshot.
+//
+// Committed data is a copy-on-write B-tree: a commit copies only the nodes
+// on the paths it changes and publishes a new root, so a transaction reads
+// its snapshot without locks (Get is O(log n)) and iterators walk it in
+// order while other transactions commit. Keys and values are copied on the
+// way in and out, so no caller ever holds the store's own bytes.
+//
+//	s := memstore.New()
+//	defer s.Close()
+//	err := s.Update(ctx, func(tx store.Tx) error {
+//		return tx.Set([]byte("k"), []byte("v"))
+//	})
+//
+// # Caveats
+//
+//   - Nothing is persisted; Close only makes later calls fail.
+//   - Transactions have no size limit unless Options sets one; set
+//     MaxTxnWrites or MaxTxnBytes in tests of code that must also work
+//     on Badger, whose transactions are bounded.
+//   - Conflict detection uses 64-bit hashes of the keys, so a conflict may
+//     (very rarely) be reported where there is none, as in Badger.
+//   - Badger also counts seek positions as reads, so it may report a few
+//     conflicts (after iterating) that memstore does not.
+package memstore
