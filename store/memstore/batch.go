@@ -17,7 +17,7 @@ func (s *Store) NewBatch(ctx context.Context) (store.Batch, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if s.isClosed() {
+	if s.closed.Load() {
 		return nil, store.ErrClosed
 	}
 	return &batch{s: s, ctx: ctx, pending: newBtree()}, nil
@@ -55,7 +55,7 @@ func (b *batch) commit() error {
 	s := b.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
+	if s.closed.Load() {
 		return store.ErrClosed
 	}
 	if b.pending.length > 0 {

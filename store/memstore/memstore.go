@@ -23,12 +23,12 @@ type Options struct {
 
 // Store is an in-memory store.Store. It is safe for concurrent use.
 type Store struct {
-	opts  Options
-	seed  maphash.Seed
-	state atomic.Pointer[snapshot]
+	opts   Options
+	seed   maphash.Seed
+	state  atomic.Pointer[snapshot]
+	closed atomic.Bool // set under mu, so that no commit follows Close
 
-	mu        sync.Mutex // serializes commits; guards the fields below
-	closed    bool
+	mu        sync.Mutex        // serializes commits; guards the fields below
 	active    map[*txn]struct{} // running read-write transactions
 	committed []commitRecord    // commits that running transactions may conflict with
 }
@@ -65,16 +65,10 @@ func (s *Store) Len() int { return s.state.Load().tree.length }
 // Close releases the store. Transactions that are running may finish
 // reading; their commits fail with store.ErrClosed. Closing twice is a no-op.
 func (s *Store) Close() error {
-	s.mu.Lock()
+	s.mu.Lock() // wait for a commit in progress
 	defer s.mu.Unlock()
-	s.closed = true
+	s.closed.Store(true)
 	return nil
-}
-
-func (s *Store) isClosed() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.closed
 }
 
 // View runs fn in a read-only transaction on the latest committed state.
@@ -82,7 +76,7 @@ func (s *Store) View(ctx context.Context, fn func(tx store.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if s.isClosed() {
+	if s.closed.Load() {
 		return store.ErrClosed
 	}
 	tx := &txn{s: s, snap: s.state.Load()}
@@ -112,7 +106,7 @@ func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) error {
 func (s *Store) begin() (*txn, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
+	if s.closed.Load() {
 		return nil, store.ErrClosed
 	}
 	tx := &txn{s: s, update: true, snap: s.state.Load()}
@@ -154,7 +148,7 @@ func (s *Store) commit(tx *txn) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
+	if s.closed.Load() {
 		return store.ErrClosed
 	}
 	for _, c := range s.committed {
