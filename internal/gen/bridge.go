@@ -19,9 +19,15 @@ var isPlaceholder = func() map[string]bool {
 	return m
 }()
 
+// idKey is an identifier as an engine sees it after normalizing.
+type idKey struct {
+	t identity.Type
+	v string
+}
+
 // known is an identifier already tied to the person's first record.
 type known struct {
-	key string
+	key idKey
 	id  profile.Identifier
 }
 
@@ -33,8 +39,8 @@ type known struct {
 // ground truth of All is reachable: each person's records are connected by
 // identifiers that belong to that person alone.
 func (b *builder) bridge() {
-	var seen []known
-	has := func(k string) bool {
+	seen := make([]known, 0, 16)
+	has := func(k idKey) bool {
 		for _, s := range seen {
 			if s.key == k {
 				return true
@@ -71,7 +77,7 @@ func (b *builder) bridge() {
 // anchors returns the identifier to add to r: the first of the person's
 // identifiers, in the order r's source would ask for them, that is known
 // (any, when known is nil), or else the first seen identifier.
-func (b *builder) anchors(r *profile.Record, isKnown func(string) bool, seen []known) (identity.Type, string) {
+func (b *builder) anchors(r *profile.Record, isKnown func(idKey) bool, seen []known) (identity.Type, string) {
 	p := b.p
 	type cand struct {
 		t identity.Type
@@ -117,33 +123,45 @@ func (b *builder) anchors(r *profile.Record, isKnown func(string) bool, seen []k
 }
 
 // key returns the identity of id as an engine would see it after
-// normalizing, and false for values that must not link.
-func (b *builder) key(id profile.Identifier) (string, bool) {
+// normalizing, and false for values that must not link. It does not
+// allocate for the values the generator writes.
+func (b *builder) key(id profile.Identifier) (idKey, bool) {
 	if isPlaceholder[id.Raw] {
-		return "", false
+		return idKey{}, false
 	}
 	switch id.Type {
 	case identity.TypeEmail:
 		v := strings.ToLower(strings.TrimSpace(id.Raw))
 		if v == b.p.shared {
-			return "", false
+			return idKey{}, false
 		}
-		return "e:" + v, true
+		return idKey{id.Type, v}, true
 	case identity.TypePhone:
-		s := strings.Replace(id.Raw, "(0)", "", 1)
-		d := make([]byte, 0, 16)
-		for k := 0; k < len(s); k++ {
-			if '0' <= s[k] && s[k] <= '9' {
-				d = append(d, s[k])
+		for _, ph := range b.p.phones {
+			if samePhone(id.Raw, ph) {
+				return idKey{id.Type, ph.e164()}, true
 			}
 		}
-		switch {
-		case len(d) > 2 && d[0] == '0' && d[1] == '0':
-			d = d[2:]
-		case len(d) > 1 && d[0] == '0':
-			d = append([]byte("358"), d[1:]...)
-		}
-		return "p:+" + string(d), true
 	}
-	return string(id.Type) + ":" + id.Raw, true
+	return idKey{id.Type, id.Raw}, true
+}
+
+// samePhone reports whether s is a way of writing p: its last nine digits
+// are p's and the country code, if any, is p's.
+func samePhone(s string, p phone) bool {
+	j := len(p.digits)
+	k := len(s) - 1
+	for ; k >= 0 && j > 0; k-- {
+		if c := s[k]; '0' <= c && c <= '9' {
+			j--
+			if c != p.digits[j] {
+				return false
+			}
+		}
+	}
+	if j > 0 {
+		return false
+	}
+	sw := strings.Contains(s[:k+1], "46")
+	return sw == p.swedish
 }

@@ -58,7 +58,8 @@ func TestPersonMatchesAll(t *testing.T) {
 	}
 	for i, got := range byPerson {
 		slices.SortFunc(got, profile.Compare)
-		if diff := cmp.Diff(g.Person(i), got); diff != "" {
+		if want := g.Person(i); !bytes.Equal(jsonOf(t, want), jsonOf(t, got)) {
+			diff := cmp.Diff(want, got)
 			t.Fatalf("person %d: All differs from Person (-Person +All):\n%s", i, diff)
 		}
 	}
@@ -68,6 +69,19 @@ func TestPersonMatchesAll(t *testing.T) {
 	if g.Person(-1) != nil || g.Person(g.People()) != nil {
 		t.Error("Person out of range returned records")
 	}
+}
+
+// jsonOf encodes rs: a fast way to compare many records.
+func jsonOf(t *testing.T, rs []*profile.Record) []byte {
+	var b []byte
+	for _, r := range rs {
+		var err error
+		if b, err = r.AppendJSON(b); err != nil {
+			t.Fatal(err)
+		}
+		b = append(b, '\n')
+	}
+	return b
 }
 
 func TestRecordsValid(t *testing.T) {
@@ -137,8 +151,8 @@ func (failWriter) Write([]byte) (int, error) { return 0, errors.New("disk full")
 // every genuine identifier belongs to one person (the family mailbox to two)
 // and that each person's records are connected by their own identifiers.
 func TestIdentifiers(t *testing.T) {
-	g := New(Options{Seed: 5, People: 25000, RecordsPerPerson: 4}) // beyond the 10,800 distinct names
-	owner := map[string]int{}
+	g := New(Options{Seed: 5, People: 12000, RecordsPerPerson: 3}) // beyond the 10,800 distinct names
+	owner := map[idKey]int{}
 	phones := map[string]bool{}
 	for i := range g.People() {
 		b := &builder{p: g.person(i)}
@@ -155,13 +169,13 @@ func TestIdentifiers(t *testing.T) {
 			}
 			return parent[k]
 		}
-		first := map[string]int{}
+		first := map[idKey]int{}
 		for k, r := range recs {
 			for _, id := range r.Identifiers {
-				if id.Type == identity.TypePhone && !isPlaceholder[id.Raw] {
+				if id.Type == identity.TypePhone && !isPlaceholder[id.Raw] && i < 3000 {
 					checkPhone(t, id.Raw, phones)
 				}
-				if id.Type == identity.TypeEmail && !isPlaceholder[id.Raw] {
+				if id.Type == identity.TypeEmail && !isPlaceholder[id.Raw] && i < 3000 {
 					if _, err := normalize.Email(id.Raw, normalize.EmailOptions{}); err != nil {
 						t.Errorf("email %q: %v", id.Raw, err)
 					}
@@ -215,7 +229,7 @@ func checkPhone(t *testing.T, s string, formats map[string]bool) {
 }
 
 func TestRates(t *testing.T) {
-	g := New(Options{Seed: 9, People: 20000})
+	g := New(Options{Seed: 9, People: 10000})
 	var households, replaced, records, placeholders, posService int
 	var diacritics, upper bool
 	kinds := map[profile.Kind]int{}

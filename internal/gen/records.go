@@ -21,13 +21,25 @@ type builder struct {
 	seq  int
 	left int
 	recs []*profile.Record
+
+	// Slabs the person's records are cut from: one allocation each
+	// instead of one per record.
+	slab   []profile.Record
+	ids    []profile.Identifier
+	events []profile.Event
 }
+
+// idsPerRecord is the identifier capacity reserved for each record.
+const idsPerRecord = 3
 
 // records returns the records of person i in canonical order.
 func (g *Generator) records(i int) []*profile.Record {
 	p := g.person(i)
 	b := &builder{g: g, p: p, rng: p.rng, tag: strconv.FormatUint(uint64(i), 36), left: p.head.n}
-	b.recs = make([]*profile.Record, 0, p.head.n)
+	n := p.head.n
+	b.recs = make([]*profile.Record, 0, n)
+	b.slab = make([]profile.Record, n)
+	b.ids = make([]profile.Identifier, idsPerRecord*n)
 	b.fixed()
 	for b.left > 0 {
 		b.session()
@@ -113,9 +125,23 @@ func (b *builder) record(source, prefix string, kind profile.Kind, t time.Time) 
 	id = append(id, b.tag...)
 	id = append(id, '-')
 	id = strconv.AppendInt(id, int64(b.seq), 10)
-	r := &profile.Record{Source: source, ID: string(id), Kind: kind, Time: b.clamp(t), Identifiers: make([]profile.Identifier, 0, 4)}
+	k := len(b.recs)
+	r := &b.slab[k]
+	*r = profile.Record{Source: source, ID: string(id), Kind: kind, Time: b.clamp(t),
+		Identifiers: b.ids[idsPerRecord*k : idsPerRecord*k : idsPerRecord*(k+1)]}
 	b.recs = append(b.recs, r)
 	return r
+}
+
+// event returns a new event from the person's slab.
+func (b *builder) event(name, channel string) *profile.Event {
+	if len(b.events) == 0 {
+		b.events = make([]profile.Event, min(b.left+1, 64))
+	}
+	e := &b.events[0]
+	b.events = b.events[1:]
+	e.Name, e.Channel = name, channel
+	return e
 }
 
 // clamp keeps t within [Start, Start+Span), rounded to the millisecond.
@@ -344,6 +370,22 @@ func (b *builder) product() product {
 
 const shopURL = "https://www.kotikauppa.fi"
 
+// visitEvent adds an event of a web or app visit, by the anonymous
+// identifier and, when logged in, the account's e-mail. The caller names
+// the event. It returns nil when the person's budget is spent.
+func (b *builder) visitEvent(source, prefix string, t time.Time, anon identity.Type, id string, loggedIn bool) *profile.Event {
+	r := b.record(source, prefix, profile.KindEvent, t)
+	if r == nil {
+		return nil
+	}
+	add(r, anon, id)
+	if loggedIn {
+		add(r, identity.TypeEmail, b.p.emails[0])
+	}
+	r.Event = b.event("", source)
+	return r.Event
+}
+
 // webSession is a visit to the webstore, with an order at the end when
 // order is set.
 func (b *builder) webSession(t time.Time, order bool) {
@@ -355,28 +397,22 @@ func (b *builder) webSession(t time.Time, order bool) {
 		n = b.rng.IntN(4)
 	}
 	for k := range n {
-		r := b.record(SourceWeb, "E", profile.KindEvent, t)
-		if r == nil {
+		e := b.visitEvent(SourceWeb, "E", t, identity.TypeCookie, cookie, loggedIn)
+		if e == nil {
 			return
 		}
-		add(r, identity.TypeCookie, cookie)
-		if loggedIn {
-			add(r, identity.TypeEmail, p.emails[0])
-		}
 		pr := b.product()
-		e := &profile.Event{Channel: "web"}
 		switch u := b.rng.IntN(10); {
 		case k == 0 && u < 4:
-			e.Name, e.URL = "page_view", shopURL+webPages[b.rng.IntN(len(webPages))]
+			e.Name, e.URL = "page_view", webPages[b.rng.IntN(len(webPages))]
 		case k == 0 && u < 6:
 			q := searches[pr.cat]
 			e.Name, e.Query = "search", q[b.rng.IntN(len(q))]
 		case u < 8 || k == 0:
-			e.Name, e.Category, e.URL = "product_view", categories[pr.cat], shopURL+"/"+categories[pr.cat]+"/"+pr.sku
+			e.Name, e.Category, e.URL = "product_view", categories[pr.cat], pr.url
 		default:
-			e.Name, e.Category, e.URL = "add_to_cart", categories[pr.cat], shopURL+"/"+categories[pr.cat]+"/"+pr.sku
+			e.Name, e.Category, e.URL = "add_to_cart", categories[pr.cat], pr.url
 		}
-		r.Event = e
 		t = b.after(t)
 	}
 	if order {
@@ -469,15 +505,10 @@ func (b *builder) appSession(t time.Time) {
 	loggedIn := b.rng.Float64() < 0.5
 	n := 1 + b.rng.IntN(4)
 	for k := range n {
-		r := b.record(SourceApp, "A", profile.KindEvent, t)
-		if r == nil {
+		e := b.visitEvent(SourceApp, "A", t, identity.TypeDeviceID, dev, loggedIn)
+		if e == nil {
 			return
 		}
-		add(r, identity.TypeDeviceID, dev)
-		if loggedIn {
-			add(r, identity.TypeEmail, p.emails[0])
-		}
-		e := &profile.Event{Channel: "app"}
 		pr := b.product()
 		switch {
 		case k == 0:
@@ -490,7 +521,6 @@ func (b *builder) appSession(t time.Time) {
 		default:
 			e.Name, e.Category = "product_view", categories[pr.cat]
 		}
-		r.Event = e
 		t = b.after(t)
 	}
 }
@@ -502,7 +532,8 @@ func (b *builder) emailSession(t time.Time) {
 	mailbox := p.emails[0]
 	r := b.record(SourceWeb, "E", profile.KindEvent, t)
 	add(r, identity.TypeEmail, mailbox)
-	r.Event = &profile.Event{Name: "email_open", Channel: "email", Campaign: camp}
+	r.Event = b.event("email_open", "email")
+	r.Event.Campaign = camp
 	if b.rng.Float64() >= 0.45 {
 		return
 	}
@@ -511,7 +542,8 @@ func (b *builder) emailSession(t time.Time) {
 		return
 	}
 	add(r, identity.TypeEmail, mailbox)
-	r.Event = &profile.Event{Name: "email_click", Channel: "email", Campaign: camp}
+	r.Event = b.event("email_click", "email")
+	r.Event.Campaign = camp
 	if b.rng.Float64() >= 0.7 {
 		return
 	}
@@ -520,8 +552,9 @@ func (b *builder) emailSession(t time.Time) {
 		return
 	}
 	add(r, identity.TypeCookie, p.cookieAt(t))
-	r.Event = &profile.Event{Name: "campaign_click", Channel: "web", Campaign: camp,
-		URL: shopURL + "/kampanjat?utm_source=newsletter&utm_campaign=" + camp}
+	r.Event = b.event("campaign_click", "web")
+	r.Event.Campaign = camp
+	r.Event.URL = shopURL + "/kampanjat?utm_source=newsletter&utm_campaign=" + camp
 }
 
 // ticket is a customer-service case, by phone or e-mail.

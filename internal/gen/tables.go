@@ -143,51 +143,62 @@ type product struct {
 	sku, name string
 	cat       int
 	price     profile.Money
+	url       string // its page in the webstore, set by init
+}
+
+func init() {
+	for i := range catalogue {
+		p := &catalogue[i]
+		p.url = shopURL + "/" + categories[p.cat] + "/" + p.sku
+	}
+	for i, pg := range webPages {
+		webPages[i] = shopURL + pg
+	}
 }
 
 var categories = []string{"curtains", "bedding", "towels", "rugs", "lighting", "kitchen"}
 
 var catalogue = []product{
-	{"CU-1001", "Pellavaverho 140x250 luonnonvalkoinen", 0, 4990},
-	{"CU-1002", "Pimennysverho 140x240 harmaa", 0, 3990},
-	{"CU-1003", "Sametti verho 135x250 vihreä", 0, 5990},
-	{"CU-1004", "Harsoverho 300x250 valkoinen", 0, 2490},
-	{"CU-1005", "Verhotanko 120-210 cm musta", 0, 1990},
-	{"CU-1006", "Lasten verho Muumi 2 kpl", 0, 3490},
-	{"BE-2001", "Pussilakanasetti satiini 150x210", 1, 5990},
-	{"BE-2002", "Pellavalakana 270x270", 1, 7990},
-	{"BE-2003", "Untuvapeitto 150x200 lämmin", 1, 12900},
-	{"BE-2004", "Tyyny 50x60 pehmeä", 1, 2490},
-	{"BE-2005", "Päiväpeite 260x260 beige", 1, 6990},
-	{"BE-2006", "Muotoonommeltu lakana 90x200", 1, 1990},
-	{"BE-2007", "Torkkupeitto villa 130x170", 1, 8990},
-	{"TO-3001", "Kylpypyyhe 70x140 frotee", 2, 1690},
-	{"TO-3002", "Käsipyyhe 50x70 2 kpl", 2, 1490},
-	{"TO-3003", "Saunapyyhe pellava 80x150", 2, 3990},
-	{"TO-3004", "Kylpytakki puuvilla L", 2, 4990},
-	{"TO-3005", "Kylpyhuoneen matto 60x90", 2, 2490},
-	{"TO-3006", "VierasPyyhe 30x50 5 kpl", 2, 1290},
-	{"RU-4001", "Villamatto 160x230 harmaa", 3, 19900},
-	{"RU-4002", "Räsymatto 70x200 sininen", 3, 3990},
-	{"RU-4003", "Kuviomatto 200x300", 3, 29900},
-	{"RU-4004", "Ovimatto 50x80 kookos", 3, 1990},
-	{"RU-4005", "Pyöreä matto Ø 120 cm", 3, 8990},
-	{"RU-4006", "Ulkomatto 140x200 muovi", 3, 4990},
-	{"LI-5001", "Pöytävalaisin messinki", 4, 8990},
-	{"LI-5002", "Riippuvalaisin Ø 45 cm", 4, 12900},
-	{"LI-5003", "LED-valonauha 5 m", 4, 2990},
-	{"LI-5004", "Lattiavalaisin musta", 4, 14900},
-	{"LI-5005", "Tähtivalo joulu 60 cm", 4, 3490},
-	{"LI-5006", "Kynttilälyhty lasi", 4, 1990},
-	{"LI-5007", "LED-lamppu E27 3 kpl", 4, 990},
-	{"KI-6001", "Kattila 3 l ruostumaton teräs", 5, 4990},
-	{"KI-6002", "Paistinpannu 28 cm valurauta", 5, 6990},
-	{"KI-6003", "Veitsisarja 5 osaa", 5, 8990},
-	{"KI-6004", "Astiapyyhe 3 kpl", 5, 990},
-	{"KI-6005", "Kahvimuki 4 kpl kivitavara", 5, 2990},
-	{"KI-6006", "Leikkuulauta tammi", 5, 3490},
-	{"KI-6007", "Pöytäliina 145x250", 5, 3990},
-	{"KI-6008", "Patalappu ja -kinnas", 5, 1290},
+	{"CU-1001", "Pellavaverho 140x250 luonnonvalkoinen", 0, 4990, ""},
+	{"CU-1002", "Pimennysverho 140x240 harmaa", 0, 3990, ""},
+	{"CU-1003", "Sametti verho 135x250 vihreä", 0, 5990, ""},
+	{"CU-1004", "Harsoverho 300x250 valkoinen", 0, 2490, ""},
+	{"CU-1005", "Verhotanko 120-210 cm musta", 0, 1990, ""},
+	{"CU-1006", "Lasten verho Muumi 2 kpl", 0, 3490, ""},
+	{"BE-2001", "Pussilakanasetti satiini 150x210", 1, 5990, ""},
+	{"BE-2002", "Pellavalakana 270x270", 1, 7990, ""},
+	{"BE-2003", "Untuvapeitto 150x200 lämmin", 1, 12900, ""},
+	{"BE-2004", "Tyyny 50x60 pehmeä", 1, 2490, ""},
+	{"BE-2005", "Päiväpeite 260x260 beige", 1, 6990, ""},
+	{"BE-2006", "Muotoonommeltu lakana 90x200", 1, 1990, ""},
+	{"BE-2007", "Torkkupeitto villa 130x170", 1, 8990, ""},
+	{"TO-3001", "Kylpypyyhe 70x140 frotee", 2, 1690, ""},
+	{"TO-3002", "Käsipyyhe 50x70 2 kpl", 2, 1490, ""},
+	{"TO-3003", "Saunapyyhe pellava 80x150", 2, 3990, ""},
+	{"TO-3004", "Kylpytakki puuvilla L", 2, 4990, ""},
+	{"TO-3005", "Kylpyhuoneen matto 60x90", 2, 2490, ""},
+	{"TO-3006", "VierasPyyhe 30x50 5 kpl", 2, 1290, ""},
+	{"RU-4001", "Villamatto 160x230 harmaa", 3, 19900, ""},
+	{"RU-4002", "Räsymatto 70x200 sininen", 3, 3990, ""},
+	{"RU-4003", "Kuviomatto 200x300", 3, 29900, ""},
+	{"RU-4004", "Ovimatto 50x80 kookos", 3, 1990, ""},
+	{"RU-4005", "Pyöreä matto Ø 120 cm", 3, 8990, ""},
+	{"RU-4006", "Ulkomatto 140x200 muovi", 3, 4990, ""},
+	{"LI-5001", "Pöytävalaisin messinki", 4, 8990, ""},
+	{"LI-5002", "Riippuvalaisin Ø 45 cm", 4, 12900, ""},
+	{"LI-5003", "LED-valonauha 5 m", 4, 2990, ""},
+	{"LI-5004", "Lattiavalaisin musta", 4, 14900, ""},
+	{"LI-5005", "Tähtivalo joulu 60 cm", 4, 3490, ""},
+	{"LI-5006", "Kynttilälyhty lasi", 4, 1990, ""},
+	{"LI-5007", "LED-lamppu E27 3 kpl", 4, 990, ""},
+	{"KI-6001", "Kattila 3 l ruostumaton teräs", 5, 4990, ""},
+	{"KI-6002", "Paistinpannu 28 cm valurauta", 5, 6990, ""},
+	{"KI-6003", "Veitsisarja 5 osaa", 5, 8990, ""},
+	{"KI-6004", "Astiapyyhe 3 kpl", 5, 990, ""},
+	{"KI-6005", "Kahvimuki 4 kpl kivitavara", 5, 2990, ""},
+	{"KI-6006", "Leikkuulauta tammi", 5, 3490, ""},
+	{"KI-6007", "Pöytäliina 145x250", 5, 3990, ""},
+	{"KI-6008", "Patalappu ja -kinnas", 5, 1290, ""},
 }
 
 // byCategory lists the indexes in catalogue of each category.
