@@ -32,6 +32,17 @@ func invisible(r rune) bool {
 	return unicode.IsControl(r) || (unicode.Is(unicode.Cf, r) && r != zwj && r != zwnj)
 }
 
+// cherokeeFold corrects the output of cases.Fold for Cherokee, which it
+// swaps between upper and lower case (so folding twice undoes it).
+// Unicode's CaseFolding.txt folds Cherokee to upper case, which this
+// restores. The mapping is stateless.
+var cherokeeFold = runes.Map(func(r rune) rune {
+	if r >= 0x13a0 && unicode.Is(unicode.Cherokee, r) {
+		return unicode.ToUpper(r)
+	}
+	return r
+})
+
 // Text returns the display form of free text such as a name: invalid UTF-8
 // replaced by U+FFFD, control and invisible format characters removed,
 // Unicode NFC, leading and trailing white space removed and every inner
@@ -103,6 +114,7 @@ func MatchKey(s string) string {
 	t := folder.String(Text(s))
 	// The chain is stateful, so it is made per call.
 	t, _, _ = transform.String(transform.Chain(
+		cherokeeFold,
 		norm.NFD,
 		runes.Remove(runes.In(unicode.Mn)),
 		runes.Remove(runes.In(unicode.P)),
