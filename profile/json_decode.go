@@ -33,7 +33,7 @@ func DecodeJSON(line []byte) (*Record, error) {
 // UnmarshalJSON decodes r from JSON as DecodeJSON does, replacing all of r.
 func (r *Record) UnmarshalJSON(data []byte) error {
 	*r = Record{}
-	d := decoder{data: data}
+	d := decoder{data: data, text: string(data)}
 	err := d.record(r)
 	if err == nil {
 		d.skipSpace()
@@ -64,7 +64,8 @@ func (r *Record) UnmarshalJSON(data []byte) error {
 // Field is relative to the value being decoded; callers prefix their path as
 // the error goes up.
 type decoder struct {
-	data []byte
+	data   []byte
+	text   string // string(data) when set: strings without escapes are cut from it
 	pos    int
 	keyPos int    // offset of the last object key read
 	buf    []byte // scratch for strings with escapes
@@ -342,8 +343,15 @@ func (d *decoder) hex4() (rune, bool) {
 
 // str reads a string value.
 func (d *decoder) str() (string, error) {
+	start := d.pos + 1
 	b, err := d.strBytes()
-	return string(b), err
+	if err != nil || len(b) == 0 {
+		return "", err
+	}
+	if d.text != "" && d.pos-1-start == len(b) { // no escapes: b aliases data
+		return d.text[start : d.pos-1], nil
+	}
+	return string(b), nil
 }
 
 // number reads a JSON number and returns its text.
@@ -765,8 +773,11 @@ func parseTime(b []byte) (time.Time, bool) {
 	default:
 		return time.Time{}, false
 	}
-	t := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC)
-	return t.Add(-time.Duration(off) * time.Second), true
+	t := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC).Add(-time.Duration(off) * time.Second)
+	if y := t.Year(); y < 0 || y > 9999 {
+		return time.Time{}, false // in UTC, outside what RFC 3339 can write
+	}
+	return t, true
 }
 
 func daysIn(m time.Month, year int) int {

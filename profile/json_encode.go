@@ -46,14 +46,7 @@ func (r *Record) AppendJSON(dst []byte) ([]byte, error) {
 		e.str("language", c.Language)
 		e.str("gender", c.Gender)
 		if a := c.Address; a != nil {
-			e.key("address")
-			e.b = append(e.b, '{')
-			e.str("street", a.Street)
-			e.str("postal_code", a.PostalCode)
-			e.str("city", a.City)
-			e.str("region", a.Region)
-			e.str("country", a.Country)
-			e.b = append(e.b, '}')
+			e.strings("address", addressFields, a.Street, a.PostalCode, a.City, a.Region, a.Country)
 		}
 		e.values("attributes", c.Attributes)
 		e.b = append(e.b, '}')
@@ -92,24 +85,10 @@ func (r *Record) AppendJSON(dst []byte) ([]byte, error) {
 		e.b = append(e.b, '}')
 	}
 	if ev := r.Event; ev != nil {
-		e.key("event")
-		e.b = append(e.b, '{')
-		e.str("name", ev.Name)
-		e.str("channel", ev.Channel)
-		e.str("url", ev.URL)
-		e.str("category", ev.Category)
-		e.str("query", ev.Query)
-		e.str("campaign", ev.Campaign)
-		e.b = append(e.b, '}')
+		e.strings("event", eventFields, ev.Name, ev.Channel, ev.URL, ev.Category, ev.Query, ev.Campaign)
 	}
 	if t := r.Ticket; t != nil {
-		e.key("ticket")
-		e.b = append(e.b, '{')
-		e.str("reason", t.Reason)
-		e.str("priority", t.Priority)
-		e.str("channel", t.Channel)
-		e.str("status", t.Status)
-		e.b = append(e.b, '}')
+		e.strings("ticket", ticketFields, t.Reason, t.Priority, t.Channel, t.Status)
 	}
 	if r.Consents != nil {
 		e.key("consents")
@@ -187,6 +166,17 @@ func (e *encoder) str(k, v string) {
 	if v != "" {
 		e.field(k, v)
 	}
+}
+
+// strings writes field k as an object of the non-empty values, named by
+// names (the tables the decoder reads with).
+func (e *encoder) strings(k string, names []string, values ...string) {
+	e.key(k)
+	e.b = append(e.b, '{')
+	for i, v := range values {
+		e.str(names[i], v)
+	}
+	e.b = append(e.b, '}')
 }
 
 func (e *encoder) time(k string, t time.Time) {

@@ -110,4 +110,3 @@ func (p *Profile) UnmarshalBinary(b []byte) error {
 	t.summarize()
 	return nil
 }
-

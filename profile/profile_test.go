@@ -125,7 +125,7 @@ func TestSurvivorship(t *testing.T) {
 		rec("web", "2", 2, &Customer{FirstName: "Anna", Address: addr("", "Oulu")}),
 		rec("pos", "3", 1, &Customer{FirstName: "Anne", LastName: "Lee"}),
 		rec("web", "4", 3, &Customer{FirstName: "", Attributes: map[string]Value{"tier": StringValue(""), "vip": {}}}), // empty never wins
-		rec("app", "5", 2, &Customer{FirstName: "Ana"}), // same time as web/2: "web" > "app"
+		rec("app", "5", 2, &Customer{FirstName: "Ana"}),                                                                // same time as web/2: "web" > "app"
 	}
 	type attrs map[string]string
 	tests := []struct {
