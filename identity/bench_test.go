@@ -1,0 +1,69 @@
+package identity_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/unifycdp/unify/identity"
+	"github.com/unifycdp/unify/store"
+)
+
+// benchGraph loads a graph of people*3 identifiers (email, phone, loyalty
+// card, plus a cookie per record) through the bulk path.
+func benchGraph(b *testing.B, s store.Store, g *identity.Graph, people int) {
+	ctx := context.Background()
+	const chunk = 2000
+	for lo := 0; lo < people; lo += chunk {
+		err := s.Update(ctx, func(tx store.Tx) error {
+			for p := lo; p < min(lo+chunk, people); p++ {
+				ids := []identity.ID{
+					identity.Email(fmt.Sprintf("person%d@posti.fi", p)),
+					identity.Phone(fmt.Sprintf("+35840%07d", p)),
+					identity.LoyaltyCard(fmt.Sprintf("7%09d", p)),
+				}
+				if err := g.AddEvidence(tx, identity.RecordKey{Time: int64(p), Source: "pos", ID: fmt.Sprint(p)}, ids); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	if _, err := g.Rebuild(ctx, s); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkLink links one new record (an existing person's email with a
+// new cookie: the common case) into a graph of a million identifiers.
+//
+//	go test -run XXX -bench Link -benchmem ./identity
+func BenchmarkLink(b *testing.B) {
+	const people = 333_334 // ≈ 1,000,000 identifiers
+	for name, open := range stores(b) {
+		b.Run(name, func(b *testing.B) {
+			s := open()
+			defer s.Close()
+			g := identity.New(identity.Options{})
+			benchGraph(b, s, g, people)
+			ctx := context.Background()
+			i := 0
+			b.ResetTimer()
+			for b.Loop() {
+				p := (i * 7919) % people
+				ids := []identity.ID{identity.Email(fmt.Sprintf("person%d@posti.fi", p)), identity.Cookie(fmt.Sprintf("ck-%d", i))}
+				err := s.Update(ctx, func(tx store.Tx) error {
+					_, err := g.Link(tx, identity.RecordKey{Time: int64(people + i), Source: "web", ID: fmt.Sprint(i)}, ids)
+					return err
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+	}
+}
