@@ -26,6 +26,8 @@ var (
 	// ErrInvalidRecord: Ingest refused a record; the error also matches
 	// profile.ErrInvalid and, with errors.As, *RecordError.
 	ErrInvalidRecord = errors.New("unify: invalid record")
+	// ErrBadCursor: a timeline cursor that Timeline did not make.
+	ErrBadCursor = errors.New("unify: bad timeline cursor")
 )
 
 // Options configure an engine. The zero value is not enough: set Dir or

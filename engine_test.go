@@ -420,7 +420,6 @@ func TestImportEqualsIngest(t *testing.T) {
 	for _, r := range recs {
 		ingest(t, one, r)
 	}
-	bulk := open(t, nil)
 	half := len(recs) / 2
 	seq := func(rs []*profile.Record) func(func(*profile.Record, error) bool) {
 		return func(yield func(*profile.Record, error) bool) {
@@ -431,26 +430,31 @@ func TestImportEqualsIngest(t *testing.T) {
 			}
 		}
 	}
-	// Two imports, the second overlapping the first (resumed after an interruption).
-	if _, err := bulk.Import(ctx, seq(recs[:half+50]), unify.ImportOptions{ChunkSize: 64}); err != nil {
-		t.Fatal(err)
-	}
-	rep, err := bulk.Import(ctx, seq(recs[half:]), unify.ImportOptions{ChunkSize: 64})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rep.Unchanged != 50 || rep.Added != int64(len(recs)-half-50) {
-		t.Errorf("second import: %+v", rep)
-	}
-	if diff := cmp.Diff(allProfiles(t, one), allProfiles(t, bulk), profileCmp...); diff != "" {
-		t.Errorf("import differs from ingest (-ingest +import):\n%s", diff)
+	// Two imports, the second overlapping the first (resumed after an
+	// interruption), in every mode.
+	for _, modes := range [][2]unify.ImportMode{{unify.ImportAuto, unify.ImportAuto}, {unify.ImportIncremental, unify.ImportBulk}, {unify.ImportBulk, unify.ImportIncremental}} {
+		bulk := open(t, nil)
+		if _, err := bulk.Import(ctx, seq(recs[:half+50]), unify.ImportOptions{ChunkSize: 64, Mode: modes[0]}); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := bulk.Import(ctx, seq(recs[half:]), unify.ImportOptions{ChunkSize: 64, Mode: modes[1]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Unchanged != 50 || rep.Added != int64(len(recs)-half-50) {
+			t.Errorf("second import: %+v", rep)
+		}
+		if diff := cmp.Diff(allProfiles(t, one), allProfiles(t, bulk), profileCmp...); diff != "" {
+			t.Errorf("modes %v: import differs from ingest (-ingest +import):\n%s", modes, diff)
+		}
 	}
 	// And Rebuild changes nothing.
+	before := allProfiles(t, one)
 	if _, err := one.Rebuild(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(allProfiles(t, bulk), allProfiles(t, one), profileCmp...); diff != "" {
-		t.Errorf("rebuild differs from incremental (-import +rebuilt):\n%s", diff)
+	if diff := cmp.Diff(before, allProfiles(t, one), profileCmp...); diff != "" {
+		t.Errorf("rebuild differs from incremental (-incremental +rebuilt):\n%s", diff)
 	}
 }
 

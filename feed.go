@@ -153,7 +153,8 @@ func (e *Engine) readFeed(ctx context.Context, from uint64, max int) ([]Change, 
 
 // Watch is Changes that does not stop at the end of the feed: it waits for
 // new commits and yields them as they come, until ctx is done or the engine
-// closes (then it ends without an error). This is how a host pushes
+// closes. Either ends the iteration without an error: a consumer that must
+// tell them apart checks ctx.Err(). This is how a host pushes
 // webhooks: it keeps the last Seq delivered and watches from the next.
 func (e *Engine) Watch(ctx context.Context, from uint64) iter.Seq2[Change, error] {
 	return func(yield func(Change, error) bool) {
@@ -170,7 +171,7 @@ func (e *Engine) Watch(ctx context.Context, from uint64) iter.Seq2[Change, error
 				return
 			}
 			for _, c := range batch {
-				if !yield(c, nil) {
+				if ctx.Err() != nil || !yield(c, nil) {
 					return
 				}
 				from = c.Seq + 1

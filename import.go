@@ -29,7 +29,27 @@ type ImportOptions struct {
 	OnReject func(Reject)
 	// Progress, when set, is called after each chunk is written.
 	Progress func(ImportProgress)
+	// Mode chooses how identity is resolved; the zero value is ImportAuto.
+	Mode ImportMode
 }
+
+// ImportMode chooses between the two ways of resolving an import. Both give
+// the same profiles; they differ in cost.
+type ImportMode uint8
+
+const (
+	// ImportAuto resolves in bulk when the store holds no records when the
+	// import starts (a first load of history), incrementally otherwise.
+	ImportAuto ImportMode = iota
+	// ImportBulk stores all evidence first and then rebuilds the identity
+	// graph and every profile once: the fastest way to load much data, but
+	// its cost is that of the whole store, however small the import.
+	ImportBulk
+	// ImportIncremental resolves each record as Ingest does, in large
+	// transactions: cost grows with the import, not the store, and the feed
+	// gets an entry for every profile change.
+	ImportIncremental
+)
 
 // Reject is an input record the import refused.
 type Reject struct {
@@ -54,10 +74,14 @@ type ImportReport struct {
 	Unchanged int64
 	Rejected  int64
 	Rejects   []Reject // the first 100 when OnReject is nil
-	Profiles  int      // profiles after the import
-	Changes   int      // feed entries appended
-	Warnings  []error
-	Duration  time.Duration
+	// Dropped counts identifiers that did not normalize: their records were
+	// kept, without them in linking (see Result.Dropped).
+	Dropped  int64
+	Mode     ImportMode // the mode used
+	Profiles int        // profiles after the import
+	Changes  int        // feed entries appended
+	Warnings []error
+	Duration time.Duration
 }
 
 type importItem struct {
@@ -133,6 +157,17 @@ func (e *Engine) importItems(ctx context.Context, produce func(yield func(import
 	rep := &ImportReport{}
 	e.wmu.Lock()
 	defer e.wmu.Unlock()
+	rep.Mode = opts.Mode
+	if rep.Mode == ImportAuto {
+		empty, err := e.empty(ctx)
+		if err != nil {
+			return nil, err
+		}
+		rep.Mode = ImportIncremental
+		if empty {
+			rep.Mode = ImportBulk
+		}
+	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -198,6 +233,13 @@ func (e *Engine) importItems(ctx context.Context, produce func(yield func(import
 		}
 		for _, it := range c.items {
 			rep.Read++
+			if it.r != nil {
+				for _, id := range it.r.Identifiers {
+					if id.Value == "" {
+						rep.Dropped++
+					}
+				}
+			}
 			if it.err != nil {
 				rep.Rejected++
 				rj := Reject{Position: it.pos, Err: it.err, Input: it.line}
@@ -212,7 +254,12 @@ func (e *Engine) importItems(ctx context.Context, produce func(yield func(import
 				}
 			}
 		}
-		if werr = e.writeEvidence(ctx, c.items, rep); werr != nil {
+		if rep.Mode == ImportIncremental {
+			werr = e.ingestChunk(ctx, c.items, rep)
+		} else {
+			werr = e.writeEvidence(ctx, c.items, rep)
+		}
+		if werr != nil {
 			cancel()
 			continue
 		}
@@ -227,11 +274,88 @@ func (e *Engine) importItems(ctx context.Context, produce func(yield func(import
 	if err := ctx.Err(); err != nil {
 		return rep, err
 	}
-	if err := e.rebuildLocked(ctx, rep); err != nil {
+	if rep.Mode == ImportBulk {
+		if err := e.rebuildLocked(ctx, rep); err != nil {
+			return rep, err
+		}
+	} else if err := e.countProfiles(ctx, rep); err != nil {
 		return rep, err
 	}
 	rep.Duration = time.Since(start)
 	return rep, nil
+}
+
+// empty reports whether the store holds no record.
+func (e *Engine) empty(ctx context.Context) (bool, error) {
+	empty := true
+	err := e.s.View(ctx, func(tx store.Tx) error {
+		it := tx.Iterate(store.IterOptions{Prefix: store.AppendString(nil, "r"), KeysOnly: true})
+		defer it.Close()
+		empty = !it.Next()
+		return it.Err()
+	})
+	return empty, err
+}
+
+func (e *Engine) countProfiles(ctx context.Context, rep *ImportReport) error {
+	n := 0
+	err := e.s.View(ctx, func(tx store.Tx) error {
+		it := tx.Iterate(store.IterOptions{Prefix: store.AppendString(nil, "p"), KeysOnly: true})
+		defer it.Close()
+		for it.Next() {
+			n++
+		}
+		return it.Err()
+	})
+	rep.Profiles = n
+	return err
+}
+
+// ingestChunk resolves a chunk of prepared records one by one, as Ingest
+// does, in one transaction (split if the store finds it too big).
+func (e *Engine) ingestChunk(ctx context.Context, items []importItem, rep *ImportReport) error {
+	var added, replaced, unchanged int64
+	var changes []Change
+	err := e.updateLocked(ctx, func(tx store.Tx) error {
+		added, replaced, unchanged, changes = 0, 0, 0, nil
+		for _, it := range items {
+			if it.err != nil {
+				continue
+			}
+			st, cs, err := e.ingestTx(tx, it.r, it.ids, it.enc)
+			if err != nil {
+				return err
+			}
+			switch st.Status {
+			case Added:
+				added++
+			case Replaced:
+				replaced++
+			default:
+				unchanged++
+			}
+			changes = append(changes, cs...)
+		}
+		return e.appendChanges(tx, changes)
+	})
+	if errors.Is(err, store.ErrTxnTooBig) && len(items) > 1 {
+		half := len(items) / 2
+		if err := e.ingestChunk(ctx, items[:half], rep); err != nil {
+			return err
+		}
+		return e.ingestChunk(ctx, items[half:], rep)
+	}
+	if err != nil {
+		return err
+	}
+	rep.Added += added
+	rep.Replaced += replaced
+	rep.Unchanged += unchanged
+	rep.Changes += len(changes)
+	if len(changes) > 0 {
+		e.wake()
+	}
+	return nil
 }
 
 func (e *Engine) prepareItem(it *importItem) {

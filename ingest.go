@@ -58,33 +58,11 @@ func (e *Engine) Ingest(ctx context.Context, rec *profile.Record) (*Result, erro
 		}
 	}
 	err = e.update(ctx, func(tx store.Tx) error {
-		res.Changes, res.Refused, res.Warnings = nil, nil, nil
-		rk := recordKey(r.Source, r.ID)
-		old, err := tx.Get(rk)
-		switch {
-		case err == nil && bytes.Equal(old, enc):
-			res.Status = Unchanged
-			res.Profile, err = e.graph.RecordProfile(tx, r.Source, r.ID)
-			return err
-		case err == nil:
-			res.Status = Replaced
-		case errors.Is(err, store.ErrNotFound):
-			res.Status = Added
-		default:
-			return err
-		}
-		if err := tx.Set(rk, enc); err != nil {
-			return err
-		}
-		lr, err := e.graph.Link(tx, identity.NewRecordKey(r.Time, r.Source, r.ID), ids)
+		st, cs, err := e.ingestTx(tx, r, ids, enc)
 		if err != nil {
 			return err
 		}
-		res.Profile, res.Refused, res.Warnings = lr.Profile, lr.Refused, lr.Warnings
-		res.Changes, err = e.applyChanges(tx, r, res.Status == Added, lr)
-		if err != nil {
-			return err
-		}
+		res.Status, res.Profile, res.Refused, res.Warnings, res.Changes = st.Status, st.Profile, st.Refused, st.Warnings, cs
 		return e.appendChanges(tx, res.Changes)
 	})
 	if err != nil {
@@ -94,6 +72,36 @@ func (e *Engine) Ingest(ctx context.Context, rec *profile.Record) (*Result, erro
 		e.wake()
 	}
 	return res, nil
+}
+
+// ingestTx stores a prepared record and resolves it inside tx. It returns
+// the feed entries to append (the caller appends them).
+func (e *Engine) ingestTx(tx store.Tx, r *profile.Record, ids []identity.ID, enc []byte) (*Result, []Change, error) {
+	res := &Result{Record: r.Key()}
+	rk := recordKey(r.Source, r.ID)
+	old, err := tx.Get(rk)
+	switch {
+	case err == nil && bytes.Equal(old, enc):
+		res.Status = Unchanged
+		res.Profile, err = e.graph.RecordProfile(tx, r.Source, r.ID)
+		return res, nil, err
+	case err == nil:
+		res.Status = Replaced
+	case errors.Is(err, store.ErrNotFound):
+		res.Status = Added
+	default:
+		return nil, nil, err
+	}
+	if err := tx.Set(rk, enc); err != nil {
+		return nil, nil, err
+	}
+	lr, err := e.graph.Link(tx, identity.NewRecordKey(r.Time, r.Source, r.ID), ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	res.Profile, res.Refused, res.Warnings = lr.Profile, lr.Refused, lr.Warnings
+	cs, err := e.applyChanges(tx, r, res.Status == Added, lr)
+	return res, cs, err
 }
 
 // applyChanges brings the stored profiles up to date after a graph change

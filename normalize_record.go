@@ -110,7 +110,13 @@ func (e *Engine) normalizeID(source string, t identity.Type, raw string) (string
 // NormalizeID normalizes an identifier the way Ingest does, for lookups.
 // Phones written nationally are read in Options.PhoneRegion.
 func (e *Engine) NormalizeID(id identity.ID) (identity.ID, error) {
-	v, err := e.normalizeID("", identity.Type(strings.TrimSpace(string(id.Type))), id.Value)
+	return e.NormalizeIDFor("", id)
+}
+
+// NormalizeIDFor normalizes an identifier the way Ingest does for records
+// of source (whose phone region may differ from Options.PhoneRegion).
+func (e *Engine) NormalizeIDFor(source string, id identity.ID) (identity.ID, error) {
+	v, err := e.normalizeID(source, identity.Type(strings.TrimSpace(string(id.Type))), id.Value)
 	if err != nil {
 		return id, err
 	}

@@ -148,7 +148,7 @@ func (e *Engine) Timeline(ctx context.Context, pid string, cursor string, limit 
 		src, err2 := r.String()
 		id, err3 := r.String()
 		if err := errors.Join(err, err1, err2, err3); err != nil {
-			return nil, fmt.Errorf("unify: bad timeline cursor: %w", err)
+			return nil, fmt.Errorf("%w: %w", ErrBadCursor, err)
 		}
 		after, skip = identity.RecordKey{Time: t, Source: src, ID: id}, 1
 	}
