@@ -193,7 +193,7 @@ func (d *decoder) fields(names []string, f func(i int) error) error {
 	var seen uint64
 	return d.object(func(key []byte) error {
 		i := 0
-		for i < len(names) && names[i] != string(key) {
+		for i < len(names) && !(len(names[i]) == len(key) && names[i][0] == key[0] && names[i] == string(key)) {
 			i++
 		}
 		if i == len(names) {
@@ -233,9 +233,14 @@ func (d *decoder) strBytes() ([]byte, error) {
 	d.pos++
 	start := d.pos
 	ascii := true
-	for d.pos < len(d.data) {
-		c := d.data[d.pos]
-		switch {
+	for {
+		for d.pos < len(d.data) && plain[d.data[d.pos]] {
+			d.pos++
+		}
+		if d.pos >= len(d.data) {
+			return nil, d.unexpected("'\"'")
+		}
+		switch c := d.data[d.pos]; {
 		case c == '"':
 			s := d.data[start:d.pos]
 			if !ascii && !utf8.Valid(s) {
@@ -247,13 +252,20 @@ func (d *decoder) strBytes() ([]byte, error) {
 			return d.escaped(start)
 		case c < 0x20:
 			return nil, d.errorf(ErrSyntax, "control character in string")
-		case c >= 0x80:
-			ascii = false
 		}
+		ascii = false // c >= 0x80
 		d.pos++
 	}
-	return nil, d.unexpected("'\"'")
 }
+
+// plain marks the bytes a string holds as they are: ASCII but for quote,
+// backslash and control characters.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 // escaped continues reading a string that holds escapes, from start.
 func (d *decoder) escaped(start int) ([]byte, error) {

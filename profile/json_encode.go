@@ -227,6 +227,14 @@ func (e *encoder) values(k string, m map[string]Value) {
 	e.b = append(e.b, '}')
 }
 
+// safe marks the ASCII bytes appendString writes as they are.
+var safe = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
 // appendString appends s as a JSON string. It escapes what JSON requires,
 // plus <, >, & and U+2028/U+2029 as encoding/json does.
 func appendString(dst []byte, s string) []byte {
@@ -236,7 +244,7 @@ func appendString(dst []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			if safe[c] {
 				i++
 				continue
 			}

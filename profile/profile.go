@@ -160,7 +160,7 @@ func (p *Profile) Apply(r *Record, opts Options) {
 		return
 	}
 	p.Records++
-	if p.FirstSeen.IsZero() || r.Time.Before(p.FirstSeen) {
+	if p.Records == 1 || r.Time.Before(p.FirstSeen) {
 		p.FirstSeen = r.Time
 	}
 	if r.Time.After(p.LastSeen) {

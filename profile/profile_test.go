@@ -33,6 +33,14 @@ func TestApplyEqualsDerive(t *testing.T) {
 	for range 40 {
 		sets = append(sets, randomRecords(rng, 1+rng.IntN(40)))
 	}
+	// Invalid records must not break order independence either.
+	odd := randomRecords(rng, 12)
+	for _, r := range odd[:4] {
+		r.Time = time.Time{}
+	}
+	odder := randomRecords(rng, 12)
+	odder[5].Time = time.Date(0, 6, 1, 0, 0, 0, 0, time.UTC)
+	sets = append(sets, odd, odder)
 	for i, rs := range sets {
 		for j, opts := range optss {
 			want := Derive("p", rs, opts)

@@ -88,7 +88,7 @@ func (t *Traits) applyOrder(at time.Time, o *Order) {
 		if o.Store != "" {
 			inc(&t.OrderCountByStore, o.Store, 1)
 		}
-		if t.FirstOrder.IsZero() || at.Before(t.FirstOrder) {
+		if t.OrderCount == 1 || at.Before(t.FirstOrder) {
 			t.FirstOrder = at
 		}
 		if at.After(t.LastOrder) {
