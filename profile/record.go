@@ -173,16 +173,6 @@ func Compare(a, b *Record) int {
 // CanonicalLess reports whether a sorts before b in canonical order.
 func CanonicalLess(a, b *Record) bool { return Compare(a, b) < 0 }
 
-// validName reports whether s is lower-case snake_case of at most 64 bytes.
-func validName(s string) bool {
-	if len(s) == 0 || len(s) > 64 || s[0] < 'a' || s[0] > 'z' {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_') {
-			return false
-		}
-	}
-	return true
-}
+// validName reports whether s is lower-case snake_case of at most 64 bytes:
+// kinds follow the naming rule of consent purposes.
+func validName(s string) bool { return consent.Purpose(s).Valid() }
