@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -26,7 +27,9 @@ var importCommand = &command{
 	synopsis: "[-format jsonl|csv|xml] [-map mapping.json] [-rejects rejects.jsonl] [-workers N] [-quiet] file...",
 	summary:  "import history from JSON lines, CSV or XML files",
 	about: `Each file's format comes from -format or from its extension (.jsonl, .ndjson,
-.json, .csv, .xml). JSON lines hold records in the profile JSON format. CSV
+.json, .csv, .xml); .gz files are decompressed (history.jsonl.gz), and "-"
+reads standard input (with -format). Input is UTF-8. JSON lines hold
+records in the profile JSON format. CSV
 files need a mapping (-map) from header names to record fields:
 
   {"source": "=pos", "kind": "=order", "id": "={store}-{receipt_no}", "time": "ts",
@@ -55,15 +58,18 @@ exits 0. The file is rewritten on every run.`,
 		fs.StringVar(&f.rejects, "rejects", "rejects.jsonl", "`file` to write rejected input to, as JSON lines; rewritten on every run")
 		fs.IntVar(&f.workers, "workers", 0, "`N` goroutines decoding and normalizing in parallel (default: the number of CPUs)")
 		fs.IntVar(&f.chunk, "chunk", 0, "`N` records per write transaction (default 500)")
+		fs.StringVar(&f.mode, "mode", "auto", "how identities are resolved: bulk (store everything, then rebuild the whole graph and every\n"+
+			"profile once: fastest for loading history), incremental (each record as it comes: cost grows with\n"+
+			"the import, and the feed gets every profile update), or auto (bulk into an empty store, else incremental)")
 		fs.BoolVar(&f.quiet, "quiet", false, "show no progress (the summary is still printed)")
 		return func(ctx context.Context, e *env, args []string) error { return runImport(ctx, e, f, args) }
 	},
 }
 
 type importFlags struct {
-	format, mapping, rejects string
-	workers, chunk           int
-	quiet                    bool
+	format, mapping, rejects, mode string
+	workers, chunk                 int
+	quiet                          bool
 }
 
 // inputFile is one file to import.
@@ -81,7 +87,10 @@ func formatOf(path, flagFormat string) (string, error) {
 		}
 		return "", fmt.Errorf("unknown format %q: want jsonl, csv or xml", flagFormat)
 	}
-	switch strings.ToLower(filepath.Ext(path)) {
+	if path == "-" {
+		return "", errors.New("standard input (-) needs -format")
+	}
+	switch strings.ToLower(filepath.Ext(strings.TrimSuffix(path, ".gz"))) {
 	case ".jsonl", ".ndjson", ".json":
 		return "jsonl", nil
 	case ".csv":
@@ -98,22 +107,33 @@ func runImport(ctx context.Context, e *env, f *importFlags, args []string) error
 	}
 	var files []inputFile
 	var total int64
-	needMap := false
+	needMap, stdinUsed := false, false
 	for _, path := range args {
 		format, err := formatOf(path, f.format)
 		if err != nil {
 			return usagef("%v", err)
 		}
-		st, err := os.Stat(path)
-		if err != nil {
-			return err
+		in := inputFile{path: path, format: format}
+		if path != "-" {
+			st, err := os.Stat(path)
+			if err != nil {
+				return err
+			}
+			if st.IsDir() {
+				return fmt.Errorf("%s is a directory", path)
+			}
+			in.size = st.Size()
+		} else if stdinUsed {
+			return usagef("standard input (-) named twice")
 		}
-		if st.IsDir() {
-			return fmt.Errorf("%s is a directory", path)
-		}
-		files = append(files, inputFile{path: path, format: format, size: st.Size()})
-		total += st.Size()
+		stdinUsed = stdinUsed || path == "-"
+		files = append(files, in)
+		total += in.size
 		needMap = needMap || format == "csv"
+	}
+	mode, ok := importModes[f.mode]
+	if !ok {
+		return usagef("-mode %q: want auto, bulk or incremental", f.mode)
 	}
 	var m *Mapping
 	if needMap {
@@ -126,7 +146,7 @@ func runImport(ctx context.Context, e *env, f *importFlags, args []string) error
 		}
 		// Check the mapping against every header before importing anything.
 		for _, in := range files {
-			if in.format == "csv" {
+			if in.format == "csv" && in.path != "-" {
 				if err := checkHeader(in.path, m); err != nil {
 					return err
 				}
@@ -139,6 +159,18 @@ func runImport(ctx context.Context, e *env, f *importFlags, args []string) error
 		return err
 	}
 	defer eng.Close()
+	if mode == unify.ImportAuto {
+		// Decide once for all the files: the engine would decide for each
+		// of its imports, and a first load of several files is bulk.
+		empty, unfinished := storeState(ctx, eng)
+		mode = unify.ImportIncremental
+		if empty || unfinished {
+			mode = unify.ImportBulk
+		}
+		if unfinished {
+			fmt.Fprintln(e.stderr, "unify: an earlier bulk import did not finish; finishing it in bulk mode")
+		}
+	}
 	rj, err := createRejects(f.rejects)
 	if err != nil {
 		return err
@@ -146,7 +178,7 @@ func runImport(ctx context.Context, e *env, f *importFlags, args []string) error
 	prog := startProgress(e.stderr, total, f.quiet)
 	im := &importer{
 		eng:     eng,
-		opts:    unify.ImportOptions{Workers: f.workers, ChunkSize: f.chunk},
+		opts:    unify.ImportOptions{Workers: f.workers, ChunkSize: f.chunk, Mode: mode},
 		mapping: m,
 		prog:    prog,
 		rejects: rj,
@@ -170,18 +202,59 @@ func runImport(ctx context.Context, e *env, f *importFlags, args []string) error
 	prog.end()
 	closeErr := rj.close()
 	printSummary(e.stdout, sum, len(files), rj, runErr)
-	if runErr != nil && ctx.Err() != nil {
-		fmt.Fprintln(e.stderr, "unify: import interrupted. The records read so far are stored, but profiles are brought up to date")
-		fmt.Fprintln(e.stderr, "only at the end of an import: run the same command again to finish. Records are idempotent, so")
-		fmt.Fprintln(e.stderr, "rerunning is safe; those already stored count as unchanged.")
-		return ctx.Err()
+	if runErr != nil && (ctx.Err() != nil || sum.Mode == unify.ImportBulk) {
+		again := "run the same command again"
+		if sum.Mode == unify.ImportBulk && f.mode == "incremental" {
+			// Incremental resolution cannot take over evidence that a bulk
+			// import stored; auto detects it and finishes in bulk.
+			again = "run the command again with -mode bulk or auto"
+		}
+		if ctx.Err() != nil {
+			fmt.Fprintln(e.stderr, "unify: import interrupted.")
+		}
+		switch sum.Mode {
+		case unify.ImportBulk:
+			fmt.Fprintf(e.stderr, "The records read so far are stored, but a bulk import resolves identities and derives\n"+
+				"profiles only at its end: %s to finish.\n", again)
+		default:
+			fmt.Fprintf(e.stderr, "The records read so far are stored and their profiles are up to date: %s\n"+
+				"to import the rest.\n", again)
+		}
+		fmt.Fprintln(e.stderr, "Records are idempotent, so rerunning is safe: those already stored count as unchanged.")
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 	}
 	return errors.Join(runErr, closeErr)
 }
 
+// storeState reports whether the store holds no records, and whether it
+// holds records that a bulk import stored but did not resolve (it was
+// interrupted): ImportAuto would resolve the next import incrementally,
+// which fails on them. Such records have no profile; the first record in
+// the identity map tells, since an interrupted first load leaves every
+// record unresolved. (The engine has no way to ask.)
+func storeState(ctx context.Context, eng *unify.Engine) (empty, unfinished bool) {
+	for _, err := range eng.IdentityMap(ctx) {
+		return false, err != nil && strings.Contains(err.Error(), "points to a missing set")
+	}
+	return true, false
+}
+
+var importModes = map[string]unify.ImportMode{"auto": unify.ImportAuto, "bulk": unify.ImportBulk, "incremental": unify.ImportIncremental}
+
+func modeName(m unify.ImportMode) string {
+	for name, v := range importModes {
+		if v == m && name != "auto" {
+			return name
+		}
+	}
+	return "auto"
+}
+
 // checkHeader compiles the mapping against the header of a CSV file.
 func checkHeader(path string, m *Mapping) error {
-	fh, err := os.Open(path)
+	fh, err := openInput(path, nil)
 	if err != nil {
 		return err
 	}
@@ -213,6 +286,10 @@ func addReport(sum, rep *unify.ImportReport) {
 	sum.Unchanged += rep.Unchanged
 	sum.Rejected += rep.Rejected
 	sum.Changes += rep.Changes
+	sum.Dropped += rep.Dropped
+	if sum.Mode == unify.ImportAuto || rep.Mode == unify.ImportBulk {
+		sum.Mode = rep.Mode
+	}
 	sum.Warnings = append(sum.Warnings, rep.Warnings...)
 	if rep.Profiles > 0 || rep.Read > 0 {
 		sum.Profiles = rep.Profiles
@@ -238,12 +315,17 @@ func printSummary(w io.Writer, rep *unify.ImportReport, files int, rj *rejectFil
 	} else {
 		fmt.Fprintf(w, "rejected   0\n")
 	}
-	if err == nil {
+	if rep.Dropped > 0 {
+		fmt.Fprintf(w, "dropped    %d identifiers that did not normalize (their records are kept, without them in linking)\n", rep.Dropped)
+	}
+	switch {
+	case err == nil:
 		fmt.Fprintf(w, "profiles   %d\n", rep.Profiles)
 		fmt.Fprintf(w, "feed       %d changes\n", rep.Changes)
-	} else {
-		fmt.Fprintf(w, "profiles   not brought up to date: the import did not finish\n")
+	case rep.Mode == unify.ImportBulk:
+		fmt.Fprintf(w, "profiles   not brought up to date: the bulk import did not finish\n")
 	}
+	fmt.Fprintf(w, "mode       %s\n", modeName(rep.Mode))
 	for _, warn := range rep.Warnings {
 		fmt.Fprintf(w, "warning: %v\n", warn)
 	}
@@ -310,7 +392,7 @@ func (im *importer) importRun(ctx context.Context, files []inputFile) (*unify.Im
 	seq := func(yield func(*profile.Record, error) bool) {
 		var pos int64
 		for _, in := range files {
-			fh, err := os.Open(in.path)
+			fh, err := openInput(in.path, im.prog)
 			if err != nil {
 				readErr = err
 				return
@@ -334,11 +416,10 @@ func (im *importer) importRun(ctx context.Context, files []inputFile) (*unify.Im
 				}
 				return true
 			}
-			r := countingReader{fh, im.prog}
 			if in.format == "csv" {
-				err = csvRows(r, im.mapping, emit)
+				err = csvRows(fh, im.mapping, emit)
 			} else {
-				err = xmlRecords(r, emit)
+				err = xmlRecords(fh, emit)
 			}
 			fh.Close()
 			if err != nil {
@@ -354,15 +435,46 @@ func (im *importer) importRun(ctx context.Context, files []inputFile) (*unify.Im
 	return rep, errors.Join(err, readErr)
 }
 
+// openInput opens an input file, "-" for standard input, decompressing a
+// .gz file; the compressed bytes read are counted into prog when not nil.
+func openInput(path string, prog *progress) (io.ReadCloser, error) {
+	f := io.NopCloser(os.Stdin)
+	if path != "-" {
+		fh, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		f = fh
+	}
+	var r io.Reader = f
+	if prog != nil {
+		r = countingReader{f, prog}
+	}
+	if !strings.HasSuffix(path, ".gz") {
+		return readCloser{r, f}, nil
+	}
+	zr, err := gzip.NewReader(bufio.NewReader(r))
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return readCloser{zr, f}, nil
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
+
 // jsonlStream reads JSON lines files as one stream, with a newline between
 // files, and maps the stream's line numbers back to files.
 type jsonlStream struct {
 	files []inputFile
 	prog  *progress
-	next  int      // index of the next file to open
-	cur   *os.File // nil between files
-	sep   bool     // a newline is due before the next file
-	lines int64    // newlines passed so far
+	next  int           // index of the next file to open
+	cur   io.ReadCloser // nil between files
+	sep   bool          // a newline is due before the next file
+	lines int64         // newlines passed so far
 
 	mu     sync.Mutex
 	starts []int64 // lines before each opened file
@@ -383,7 +495,7 @@ func (s *jsonlStream) Read(p []byte) (int, error) {
 			if s.next == len(s.files) {
 				return 0, io.EOF
 			}
-			f, err := os.Open(s.files[s.next].path)
+			f, err := openInput(s.files[s.next].path, s.prog)
 			if err != nil {
 				return 0, err
 			}
@@ -395,7 +507,6 @@ func (s *jsonlStream) Read(p []byte) (int, error) {
 		}
 		n, err := s.cur.Read(p)
 		s.lines += int64(bytes.Count(p[:n], []byte{'\n'}))
-		s.prog.read(n)
 		if err == io.EOF {
 			s.cur.Close()
 			s.cur = nil

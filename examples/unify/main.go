@@ -49,7 +49,9 @@
 // # Input formats
 //
 // The format of an import file comes from -format or from its extension:
-// .jsonl, .ndjson and .json are JSON lines, .csv is CSV, .xml is XML.
+// .jsonl, .ndjson and .json are JSON lines, .csv is CSV, .xml is XML. A
+// file ending in .gz (history.jsonl.gz) is decompressed as it is read. The
+// file "-" is standard input, with -format. Input is UTF-8.
 //
 // JSON lines are records in the JSON format of package profile, one a line.
 //

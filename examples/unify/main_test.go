@@ -7,15 +7,20 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/unifycdp/unify"
 	"github.com/unifycdp/unify/profile"
 )
 
@@ -592,5 +597,152 @@ func TestLargeImport(t *testing.T) {
 	out = mustTool(t, data, "export", "-what", "map")
 	if n := strings.Count(out, "\n"); n != people*5-nbad {
 		t.Errorf("map has %d entries, want %d", n, people*5-nbad)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func eventLines(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, `{"source":"web","id":"e%d","kind":"event","time":"2026-01-01T00:00:00Z","identifiers":[{"type":"cookie","value":"ck%d"},{"type":"email","value":"u%d@example.fi"}],"event":{"name":"page_view"}}`+"\n", i, i, i%300)
+	}
+	return b.String()
+}
+
+// An import interrupted (SIGINT cancels the context) exits 130 and says
+// that running it again is safe; running it again gives the full result.
+func TestInterruptedImport(t *testing.T) {
+	tmp := t.TempDir()
+	data := filepath.Join(tmp, "data")
+	lines := eventLines(3000)
+	full := write(t, filepath.Join(tmp, "events.jsonl"), lines)
+
+	// Standard input that delivers half the file, then waits.
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdin := os.Stdin
+	os.Stdin = r
+	defer func() { os.Stdin = stdin; r.Close() }()
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-dir", data, "import", "-format", "jsonl", "-chunk", "100", "-rejects", filepath.Join(tmp, "r.jsonl"), "-"}, &stdout, &stderr)
+	}()
+	if _, err := io.WriteString(w, lines[:len(lines)/2]); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	cancel() // as SIGINT does
+	w.Close()
+	err = <-done
+	if code := exitCode(err, &bytes.Buffer{}); code != 130 {
+		t.Fatalf("interrupted import: exit %d (%v)\n%s\n%s", code, err, stdout.String(), stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "run the same command again") || !strings.Contains(stderr.String(), "rerunning is safe") {
+		t.Errorf("the interrupted import does not say how to resume:\n%s", stderr.String())
+	}
+
+	out := mustTool(t, data, "import", "-quiet", "-rejects", filepath.Join(tmp, "r.jsonl"), full)
+	s := summary(t, out)
+	if s["read"] != 3000 || s["added"]+s["unchanged"] != 3000 || s["profiles"] != 300 {
+		t.Errorf("resumed import:\n%s", out)
+	}
+	out = mustTool(t, data, "export", "-what", "map")
+	if n := strings.Count(out, "\n"); n != 3000 {
+		t.Errorf("%d records in the map after resuming, want 3000", n)
+	}
+}
+
+// A bulk import that stopped after storing evidence leaves records without
+// profiles; the next import (auto mode) notices and finishes it in bulk.
+func TestResumeUnfinishedBulkImport(t *testing.T) {
+	tmp := t.TempDir()
+	data := filepath.Join(tmp, "data")
+	lines := eventLines(2000)
+	full := write(t, filepath.Join(tmp, "events.jsonl"), lines)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	eng, err := unify.Open(ctx, unify.Options{Dir: data, PhoneRegion: "FI"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	written := make(chan struct{}, 1)
+	records := func(yield func(*profile.Record, error) bool) {
+		for i, line := range strings.SplitAfter(lines, "\n")[:1000] {
+			r, err := profile.DecodeJSON([]byte(line))
+			if !yield(r, err) {
+				return
+			}
+			if i == 999 {
+				<-written // the first chunk is stored
+				cancel()
+			}
+		}
+	}
+	_, err = eng.Import(ctx, records, unify.ImportOptions{ChunkSize: 500, Mode: unify.ImportBulk, Progress: func(unify.ImportProgress) {
+		select {
+		case written <- struct{}{}:
+		default:
+		}
+	}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("import: %v, want it canceled", err)
+	}
+	eng.Close()
+
+	_, errOut, err := tool(t, data, "import", "-rejects", filepath.Join(tmp, "r.jsonl"), full)
+	if err != nil {
+		t.Fatalf("resuming: %v\n%s", err, errOut)
+	}
+	if !strings.Contains(errOut, "finishing it in bulk mode") {
+		t.Errorf("no word of the unfinished import:\n%s", errOut)
+	}
+	out := mustTool(t, data, "import", "-quiet", "-rejects", filepath.Join(tmp, "r.jsonl"), full)
+	checkSummary(t, out, map[string]int{"read": 2000, "unchanged": 2000, "profiles": 300})
+	if !strings.Contains(out, "mode       incremental") {
+		t.Errorf("a finished store is not imported into incrementally:\n%s", out)
+	}
+}
+
+func TestFeedFollow(t *testing.T) {
+	tmp := t.TempDir()
+	data := filepath.Join(tmp, "data")
+	mustTool(t, data, "import", "-rejects", filepath.Join(tmp, "r.jsonl"), write(t, filepath.Join(tmp, "e.jsonl"), eventLines(30)))
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"-dir", data, "feed", "-follow", "-from", "3"}, &stdout, io.Discard) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for strings.Count(stdout.String(), "\n") < 28 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("feed -follow ended with %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	if len(lines) != 28 || !strings.HasPrefix(lines[0], `{"seq":3,`) {
+		t.Errorf("feed -follow -from 3 printed %d lines:\n%s", len(lines), stdout.String())
 	}
 }

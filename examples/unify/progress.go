@@ -23,6 +23,8 @@ type progress struct {
 	stop     chan struct{}
 	done     sync.WaitGroup
 	lastLen  int
+	readAt   time.Time // when all input was read
+	readRecs int64     // records then
 	finished atomic.Bool
 }
 
@@ -85,12 +87,28 @@ func (p *progress) draw() {
 	if p.total > 0 {
 		frac = min(1, float64(b)/float64(p.total))
 	}
+	if frac >= 1 && p.readAt.IsZero() {
+		p.readAt, p.readRecs = time.Now(), recs
+	}
 	rate := float64(recs) / max(elapsed.Seconds(), 1e-9)
 	eta := "--:--"
-	if frac >= 1 {
-		eta = "resolving"
-	} else if frac > 0 {
+	switch {
+	case frac >= 1:
+		// The engine resolves identities and derives every profile at the
+		// end of an import, without progress reports.
+		rate = float64(p.readRecs) / max(p.readAt.Sub(p.start).Seconds(), 1e-9)
+		eta = "resolving profiles " + clock(time.Since(p.readAt))
+	case frac > 0:
 		eta = "ETA " + clock(time.Duration(float64(elapsed)*(1-frac)/frac))
+	}
+	if p.total == 0 { // standard input: the size is unknown
+		line := fmt.Sprintf("%s read  %d records  %.0f rec/s", size(b), recs, rate)
+		if !p.tty {
+			fmt.Fprintf(p.w, "import: %s\n", line)
+			return
+		}
+		p.redraw(line)
+		return
 	}
 	if !p.tty {
 		fmt.Fprintf(p.w, "import: %3.0f%% of %s read, %d records, %.0f records/s, %s\n", frac*100, size(p.total), recs, rate, eta)
@@ -98,7 +116,11 @@ func (p *progress) draw() {
 	}
 	const width = 30
 	n := int(frac * width)
-	line := fmt.Sprintf("[%s%s] %3.0f%%  %d records  %.0f rec/s  %s", strings.Repeat("=", n), strings.Repeat(" ", width-n), frac*100, recs, rate, eta)
+	p.redraw(fmt.Sprintf("[%s%s] %3.0f%%  %d records  %.0f rec/s  %s", strings.Repeat("=", n), strings.Repeat(" ", width-n), frac*100, recs, rate, eta))
+}
+
+// redraw replaces the line on the terminal.
+func (p *progress) redraw(line string) {
 	pad := ""
 	if len(line) < p.lastLen {
 		pad = strings.Repeat(" ", p.lastLen-len(line))
