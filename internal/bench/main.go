@@ -1,0 +1,400 @@
+// Command bench runs Unify's large-data benchmarks and prints one line per
+// figure. It generates a realistic data set with internal/gen, writes it as
+// JSON lines, and measures bulk import (against the floor of decoding and
+// writing the same records without resolution), resolution in memory,
+// real-time ingest latency, lookup latency, full scans, memory and scaling.
+//
+// Usage:
+//
+//	go run ./internal/bench [-n 1000000] [-scenarios all] [-dir tmp]
+//
+// Scenarios: floor, import, memory, ingest, lookup, scan, scaling, rss.
+// Results are for the machine it runs on; BENCHMARKS.md records the latest.
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/unifycdp/unify"
+	"github.com/unifycdp/unify/identity"
+	"github.com/unifycdp/unify/internal/gen"
+	"github.com/unifycdp/unify/profile"
+	"github.com/unifycdp/unify/store"
+	"github.com/unifycdp/unify/store/badgerstore"
+	"github.com/unifycdp/unify/store/memstore"
+)
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+type config struct {
+	n         int
+	dir       string
+	scenarios map[string]bool
+	cpuprof   string
+	samples   int
+	out       io.Writer
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	n := fs.Int("n", 1_000_000, "records in the data set")
+	dir := fs.String("dir", "", "working directory for data files and stores (default: a temporary directory, removed at exit)")
+	scen := fs.String("scenarios", "floor,import,memory,ingest,lookup,scan", "comma-separated scenarios: floor, import, memory, ingest, lookup, scan, scaling, rss, or all")
+	cpuprof := fs.String("cpuprofile", "", "write a CPU profile of the import scenarios to this file")
+	samples := fs.Int("samples", 10000, "single-record operations timed for latency figures")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: bench [flags]\n\nRuns Unify's large-data benchmarks and prints one line per figure.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg := &config{n: *n, dir: *dir, scenarios: map[string]bool{}, cpuprof: *cpuprof, samples: *samples, out: stdout}
+	for _, s := range strings.Split(*scen, ",") {
+		cfg.scenarios[strings.TrimSpace(s)] = true
+	}
+	if cfg.scenarios["all"] {
+		for _, s := range []string{"floor", "import", "memory", "ingest", "lookup", "scan", "scaling", "rss"} {
+			cfg.scenarios[s] = true
+		}
+	}
+	if cfg.dir == "" {
+		tmp, err := os.MkdirTemp("", "unify-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		cfg.dir = tmp
+	}
+	fmt.Fprintf(stdout, "# unify bench: %d records, GOMAXPROCS %d, %s/%s, %s\n", cfg.n, runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, runtime.Version())
+	data, err := dataset(cfg, cfg.n)
+	if err != nil {
+		return err
+	}
+	if cfg.cpuprof != "" {
+		f, err := os.Create(cfg.cpuprof)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
+	var floor time.Duration
+	if cfg.scenarios["floor"] {
+		if floor, err = benchFloor(ctx, cfg, data); err != nil {
+			return err
+		}
+	}
+	var badgerEng *unify.Engine
+	if cfg.scenarios["import"] || cfg.scenarios["ingest"] || cfg.scenarios["lookup"] || cfg.scenarios["scan"] {
+		if badgerEng, err = benchImportBadger(ctx, cfg, data, floor); err != nil {
+			return err
+		}
+		defer badgerEng.Close()
+	}
+	var memEng *unify.Engine
+	if cfg.scenarios["memory"] || cfg.scenarios["scan"] {
+		if memEng, err = benchImportMemory(ctx, cfg, data); err != nil {
+			return err
+		}
+		defer memEng.Close()
+	}
+	if cfg.scenarios["lookup"] {
+		if err := benchLookup(ctx, cfg, badgerEng, "badger"); err != nil {
+			return err
+		}
+	}
+	if cfg.scenarios["scan"] {
+		if err := benchScan(ctx, cfg, memEng, "memory"); err != nil {
+			return err
+		}
+		if err := benchScan(ctx, cfg, badgerEng, "badger"); err != nil {
+			return err
+		}
+	}
+	if cfg.scenarios["ingest"] {
+		if err := benchIngest(ctx, cfg, badgerEng, "badger, sync off"); err != nil {
+			return err
+		}
+		badgerEng.Close()
+		synced, err := unify.Open(ctx, unify.Options{Dir: filepath.Join(cfg.dir, "badger"), SyncWrites: true, PhoneRegion: "FI"})
+		if err != nil {
+			return err
+		}
+		defer synced.Close()
+		if err := benchIngest(ctx, cfg, synced, "badger, sync on"); err != nil {
+			return err
+		}
+	}
+	if cfg.scenarios["scaling"] {
+		if err := benchScaling(ctx, cfg); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dataset writes (or reuses) a JSON lines file of n generated records.
+func dataset(cfg *config, n int) (string, error) {
+	path := filepath.Join(cfg.dir, fmt.Sprintf("records-%d.jsonl", n))
+	if _, err := os.Stat(path); err == nil {
+		return path, nil
+	}
+	start := time.Now()
+	f, err := os.Create(path + ".tmp")
+	if err != nil {
+		return "", err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	people := max(1, n/10)
+	g := gen.New(gen.Options{Seed: 1, People: people})
+	count := 0
+	limited := func(yield func(*profile.Record, int) bool) {
+		for r, p := range g.All() {
+			if count == n || !yield(r, p) {
+				return
+			}
+			count++
+		}
+	}
+	if _, err := gen.WriteJSONLines(w, limited); err != nil {
+		return "", err
+	}
+	if err := w.Flush(); err != nil {
+		return "", err
+	}
+	if err := f.Close(); err != nil {
+		return "", err
+	}
+	st, _ := os.Stat(path + ".tmp")
+	fmt.Fprintf(cfg.out, "dataset: %d records, %d MB of JSON lines, generated in %s\n", count, st.Size()>>20, time.Since(start).Round(time.Millisecond))
+	return path, os.Rename(path+".tmp", path)
+}
+
+func rate(n int64, d time.Duration) string {
+	return fmt.Sprintf("%.0f/s", float64(n)/d.Seconds())
+}
+
+// benchFloor decodes the file and writes the records to Badger with a
+// WriteBatch: the cost of storing evidence without resolving anything.
+func benchFloor(ctx context.Context, cfg *config, path string) (time.Duration, error) {
+	dir := filepath.Join(cfg.dir, "floor")
+	os.RemoveAll(dir)
+	defer os.RemoveAll(dir)
+	s, err := badgerstore.Open(ctx, badgerstore.Options{Dir: dir})
+	if err != nil {
+		return 0, err
+	}
+	defer s.Close()
+	start := time.Now()
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	b, err := s.NewBatch(ctx)
+	if err != nil {
+		return 0, err
+	}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	var n int64
+	var buf []byte
+	for sc.Scan() {
+		r, err := profile.DecodeJSON(sc.Bytes())
+		if err != nil {
+			return 0, err
+		}
+		if buf, err = r.AppendBinary(buf[:0]); err != nil {
+			return 0, err
+		}
+		key := store.AppendString(store.AppendString(store.AppendString(nil, "r"), r.Source), r.ID)
+		if err := b.Set(key, buf); err != nil {
+			return 0, err
+		}
+		n++
+	}
+	if err := sc.Err(); err != nil {
+		return 0, err
+	}
+	if err := b.Flush(); err != nil {
+		return 0, err
+	}
+	d := time.Since(start)
+	fmt.Fprintf(cfg.out, "floor (decode + Badger WriteBatch, no resolution): %d records in %s = %s\n", n, d.Round(time.Millisecond), rate(n, d))
+	return d, nil
+}
+
+func importFile(ctx context.Context, eng *unify.Engine, path string) (*unify.ImportReport, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return eng.ImportJSONLines(ctx, f, unify.ImportOptions{})
+}
+
+func benchImportBadger(ctx context.Context, cfg *config, path string, floor time.Duration) (*unify.Engine, error) {
+	dir := filepath.Join(cfg.dir, "badger")
+	os.RemoveAll(dir)
+	eng, err := unify.Open(ctx, unify.Options{Dir: dir, PhoneRegion: "FI"})
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	rep, err := importFile(ctx, eng, path)
+	if err != nil {
+		return nil, err
+	}
+	d := time.Since(start)
+	line := fmt.Sprintf("import into Badger: %d records, %d profiles, %d rejected in %s = %s", rep.Read, rep.Profiles, rep.Rejected, d.Round(time.Millisecond), rate(rep.Read, d))
+	if floor > 0 {
+		line += fmt.Sprintf(" (%.2f× the floor)", d.Seconds()/floor.Seconds())
+	}
+	fmt.Fprintln(cfg.out, line)
+	return eng, nil
+}
+
+func benchImportMemory(ctx context.Context, cfg *config, path string) (*unify.Engine, error) {
+	eng, err := unify.Open(ctx, unify.Options{Store: memstore.New(), PhoneRegion: "FI"})
+	if err != nil {
+		return nil, err
+	}
+	runtime.GC()
+	start := time.Now()
+	rep, err := importFile(ctx, eng, path)
+	if err != nil {
+		return nil, err
+	}
+	d := time.Since(start)
+	fmt.Fprintf(cfg.out, "import into memory: %d records, %d profiles in %s = %s\n", rep.Read, rep.Profiles, d.Round(time.Millisecond), rate(rep.Read, d))
+	return eng, nil
+}
+
+// sampleIDs collects identifiers of stored profiles for lookups.
+func sampleIDs(ctx context.Context, eng *unify.Engine, n int) ([]identity.ID, error) {
+	var out []identity.ID
+	i := 0
+	for p, err := range eng.Profiles(ctx) {
+		if err != nil {
+			return nil, err
+		}
+		i++
+		if i%7 != 0 || len(p.Identifiers) == 0 {
+			continue
+		}
+		out = append(out, p.Identifiers[i%len(p.Identifiers)].ID)
+		if len(out) == n {
+			break
+		}
+	}
+	return out, nil
+}
+
+func percentiles(d []time.Duration) (p50, p99, max time.Duration) {
+	slices.Sort(d)
+	return d[len(d)/2], d[len(d)*99/100], d[len(d)-1]
+}
+
+func benchLookup(ctx context.Context, cfg *config, eng *unify.Engine, name string) error {
+	ids, err := sampleIDs(ctx, eng, cfg.samples)
+	if err != nil {
+		return err
+	}
+	lat := make([]time.Duration, 0, len(ids))
+	for _, id := range ids {
+		start := time.Now()
+		if _, err := eng.Profile(ctx, id); err != nil {
+			return fmt.Errorf("lookup %s: %w", id.Type, err)
+		}
+		lat = append(lat, time.Since(start))
+	}
+	p50, p99, mx := percentiles(lat)
+	fmt.Fprintf(cfg.out, "lookup by identifier (%s, %d lookups): p50 %s, p99 %s, max %s\n", name, len(lat), p50, p99, mx)
+	return nil
+}
+
+func benchScan(ctx context.Context, cfg *config, eng *unify.Engine, name string) error {
+	start := time.Now()
+	var n int64
+	for _, err := range eng.Profiles(ctx) {
+		if err != nil {
+			return err
+		}
+		n++
+	}
+	d := time.Since(start)
+	fmt.Fprintf(cfg.out, "scan all profiles (%s): %d in %s = %s\n", name, n, d.Round(time.Millisecond), rate(n, d))
+	return nil
+}
+
+// benchIngest times single-record ingests of new records of existing and
+// new people into a store that holds the data set.
+func benchIngest(ctx context.Context, cfg *config, eng *unify.Engine, name string) error {
+	g := gen.New(gen.Options{Seed: 99, People: cfg.samples})
+	lat := make([]time.Duration, 0, cfg.samples)
+	i := 0
+	for r := range g.All() {
+		if i == cfg.samples {
+			break
+		}
+		r.Source = "live-" + strings.ReplaceAll(name, " ", "")
+		start := time.Now()
+		if _, err := eng.Ingest(ctx, r); err != nil {
+			return err
+		}
+		lat = append(lat, time.Since(start))
+		i++
+	}
+	p50, p99, mx := percentiles(lat)
+	fmt.Fprintf(cfg.out, "ingest one record (%s, %d records): p50 %s, p99 %s, max %s\n", name, len(lat), p50, p99, mx)
+	return nil
+}
+
+func benchScaling(ctx context.Context, cfg *config) error {
+	for _, n := range []int{cfg.n / 10, cfg.n, cfg.n * 10} {
+		path, err := dataset(cfg, n)
+		if err != nil {
+			return err
+		}
+		dir := filepath.Join(cfg.dir, fmt.Sprintf("scale-%d", n))
+		eng, err := unify.Open(ctx, unify.Options{Dir: dir, PhoneRegion: "FI"})
+		if err != nil {
+			return err
+		}
+		start := time.Now()
+		rep, err := importFile(ctx, eng, path)
+		if err != nil {
+			eng.Close()
+			return err
+		}
+		d := time.Since(start)
+		fmt.Fprintf(cfg.out, "scaling: import %d records in %s = %s (%.2f µs/record)\n", rep.Read, d.Round(time.Millisecond), rate(rep.Read, d), float64(d.Microseconds())/float64(rep.Read))
+		if err := benchLookup(ctx, cfg, eng, fmt.Sprintf("badger, %d records", n)); err != nil {
+			eng.Close()
+			return err
+		}
+		eng.Close()
+		os.RemoveAll(dir)
+	}
+	return nil
+}
