@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"iter"
 	"maps"
 	"os"
 	"path/filepath"
@@ -124,40 +125,43 @@ func output(stdout io.Writer, path string) (io.Writer, func(error) error, error)
 	}, nil
 }
 
-func exportMap(ctx context.Context, eng *unify.Engine, w io.Writer, format string) (int, error) {
-	n := 0
+// exportAll writes the items of seq in format: JSON lines of jsonv, CSV
+// rows of row under header, or the XML of xmlv, one element per item under
+// a root element. It returns how many items it wrote.
+func exportAll[T any](w io.Writer, format, root string, header []string, seq iter.Seq2[T, error],
+	jsonv func(T) any, row func(T) []string, xmlv func(T) any) (int, error) {
 	var cw *csv.Writer
 	var xe *xml.Encoder
 	var je *json.Encoder
 	switch format {
 	case "csv":
 		cw = csv.NewWriter(w)
-		cw.Write([]string{"source", "record", "profile"})
+		cw.Write(header)
 	case "xml":
-		io.WriteString(w, xml.Header+"<map>\n")
+		io.WriteString(w, xml.Header+"<"+root+">\n")
 		xe = xml.NewEncoder(w)
+		xe.Indent("", "  ")
 	default:
 		je = json.NewEncoder(w)
 		je.SetEscapeHTML(false)
 	}
-	for m, err := range eng.IdentityMap(ctx) {
+	n := 0
+	for v, err := range seq {
 		if err != nil {
 			return n, err
 		}
-		var werr error
 		switch format {
 		case "csv":
-			werr = cw.Write([]string{m.Source, m.Record, m.Profile})
+			err = cw.Write(row(v))
 		case "xml":
-			werr = xe.Encode(xmlMapEntry{Source: m.Source, Record: m.Record, Profile: m.Profile})
-			if werr == nil {
-				_, werr = io.WriteString(w, "\n")
+			if err = xe.Encode(xmlv(v)); err == nil {
+				_, err = io.WriteString(w, "\n")
 			}
 		default:
-			werr = je.Encode(m)
+			err = je.Encode(jsonv(v))
 		}
-		if werr != nil {
-			return n, werr
+		if err != nil {
+			return n, err
 		}
 		n++
 	}
@@ -166,10 +170,17 @@ func exportMap(ctx context.Context, eng *unify.Engine, w io.Writer, format strin
 		cw.Flush()
 		return n, cw.Error()
 	case "xml":
-		_, err := io.WriteString(w, "</map>\n")
+		_, err := io.WriteString(w, "</"+root+">\n")
 		return n, err
 	}
 	return n, nil
+}
+
+func exportMap(ctx context.Context, eng *unify.Engine, w io.Writer, format string) (int, error) {
+	return exportAll(w, format, "map", []string{"source", "record", "profile"}, eng.IdentityMap(ctx),
+		func(m unify.MapEntry) any { return m },
+		func(m unify.MapEntry) []string { return []string{m.Source, m.Record, m.Profile} },
+		func(m unify.MapEntry) any { return xmlMapEntry{Source: m.Source, Record: m.Record, Profile: m.Profile} })
 }
 
 type xmlMapEntry struct {
@@ -228,52 +239,9 @@ func rfc3339(t time.Time) string {
 }
 
 func exportProfiles(ctx context.Context, eng *unify.Engine, w io.Writer, format string) (int, error) {
-	n := 0
-	var cw *csv.Writer
-	var xe *xml.Encoder
-	var je *json.Encoder
-	switch format {
-	case "csv":
-		cw = csv.NewWriter(w)
-		cw.Write(profileColumns)
-	case "xml":
-		io.WriteString(w, xml.Header+"<profiles>\n")
-		xe = xml.NewEncoder(w)
-		xe.Indent("", "  ")
-	default:
-		je = json.NewEncoder(w)
-		je.SetEscapeHTML(false)
-	}
-	for p, err := range eng.Profiles(ctx) {
-		if err != nil {
-			return n, err
-		}
-		var werr error
-		switch format {
-		case "csv":
-			werr = cw.Write(profileRow(p))
-		case "xml":
-			werr = xe.Encode(toXMLProfile(p))
-			if werr == nil {
-				_, werr = io.WriteString(w, "\n")
-			}
-		default:
-			werr = je.Encode(p)
-		}
-		if werr != nil {
-			return n, werr
-		}
-		n++
-	}
-	switch format {
-	case "csv":
-		cw.Flush()
-		return n, cw.Error()
-	case "xml":
-		_, err := io.WriteString(w, "</profiles>\n")
-		return n, err
-	}
-	return n, nil
+	return exportAll(w, format, "profiles", profileColumns, eng.Profiles(ctx),
+		func(p *profile.Profile) any { return p }, profileRow,
+		func(p *profile.Profile) any { return toXMLProfile(p) })
 }
 
 // The XML profile export.

@@ -47,7 +47,8 @@ XML files hold <record source=".." id=".." kind=".." time=".."> elements with
 <consent> and <property> children under one root element.
 
 Records are idempotent: an interrupted import is resumed by running the same
-command again (stored records count as unchanged). Rejected records go to
+command again (stored records count as unchanged; an unfinished bulk import
+is finished in bulk). Rejected records go to
 the reject file as JSON lines {"position","record","error","input","file"},
 where position is the line the record starts on; the import goes on and
 exits 0. The file is rewritten on every run.`,
@@ -58,9 +59,11 @@ exits 0. The file is rewritten on every run.`,
 		fs.StringVar(&f.rejects, "rejects", "rejects.jsonl", "`file` to write rejected input to, as JSON lines; rewritten on every run")
 		fs.IntVar(&f.workers, "workers", 0, "`N` goroutines decoding and normalizing in parallel (default: the number of CPUs)")
 		fs.IntVar(&f.chunk, "chunk", 0, "`N` records per write transaction (default 500)")
-		fs.StringVar(&f.mode, "mode", "auto", "how identities are resolved: bulk (store everything, then rebuild the whole graph and every\n"+
-			"profile once: fastest for loading history), incremental (each record as it comes: cost grows with\n"+
-			"the import, and the feed gets every profile update), or auto (bulk into an empty store, else incremental)")
+		fs.StringVar(&f.mode, "mode", "auto", "how identities are resolved, `mode` one of\n"+
+			"bulk: store all records, then resolve and derive every profile once (fastest for history;\n"+
+			"      its cost is that of the whole store, and the feed hears of new, merged and split profiles only)\n"+
+			"incremental: resolve each record as it comes (cost grows with the import; every profile change is fed)\n"+
+			"auto: bulk into an empty store or to finish an interrupted bulk import, else incremental")
 		fs.BoolVar(&f.quiet, "quiet", false, "show no progress (the summary is still printed)")
 		return func(ctx context.Context, e *env, args []string) error { return runImport(ctx, e, f, args) }
 	},

@@ -19,15 +19,26 @@
 //
 // Commands:
 //
-//	import [-format jsonl|csv|xml] [-map mapping.json] [-rejects rejects.jsonl] [-workers N] [-quiet] file...
+//	import [-format jsonl|csv|xml] [-map mapping.json] [-rejects rejects.jsonl]
+//	       [-mode auto|bulk|incremental] [-workers N] [-chunk N] [-quiet] file...
 //	    Imports history. Records are idempotent (source and id identify a
 //	    record), so an import that was interrupted or failed is resumed by
 //	    running the same command again; records already stored are counted
-//	    as unchanged. Rejected input goes to the reject file, one JSON object
-//	    a line: {"position":N,"record":"source/id","error":"...","input":"...","file":"..."},
+//	    as unchanged. Into an empty store the import is bulk: all records
+//	    are stored, then identities are resolved and profiles derived once
+//	    (the fastest way to load history; an interrupted bulk import is
+//	    finished in bulk by the next import). Otherwise it is incremental:
+//	    each record is resolved as it comes, and the feed gets every
+//	    profile change. -mode forces one or the other.
+//	    Rejected input goes to the reject file, one JSON object a line:
+//	    {"position":N,"record":"source/id","error":"...","input":"...","file":"..."},
 //	    where position is the line of the input file the record starts on
 //	    and input is the original line (JSON lines), row (CSV) or <record>
-//	    element (XML). Rejects do not fail the import.
+//	    element (XML). Rejects do not fail the import. A progress bar shows
+//	    on a terminal, a line every 10 s otherwise (none with -quiet), and a
+//	    summary at the end: records read, added, replaced, unchanged,
+//	    rejected, identifiers dropped (that did not normalize), profiles,
+//	    feed changes, mode.
 //	export [-what profiles|map] [-format jsonl|csv|xml] [-o file]
 //	    Writes every profile, or the identity map (source, record, profile)
 //	    that source systems use to store the unified ID.
