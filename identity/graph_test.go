@@ -413,3 +413,54 @@ func TestExplain(t *testing.T) {
 		return nil
 	})
 }
+
+func TestLoaderAgreesWithLink(t *testing.T) {
+	ctx := context.Background()
+	g := identity.New(identity.Options{})
+	for seed := range uint64(6) {
+		rng := rand.New(rand.NewPCG(seed, 5))
+		recs := randomStream(rng, 90)
+		// Replace some records inside the same load.
+		more := randomStream(rng, 20)
+		for i := range more {
+			more[i].src, more[i].id = recs[i*3].src, recs[i*3].id
+		}
+		all := append(slices.Clone(recs), more...)
+		s := memstore.New()
+		for _, r := range all {
+			link(t, s, g, r)
+		}
+		want := dump(t, s, g)
+
+		bulk := memstore.New()
+		l := g.NewLoader()
+		for _, r := range all {
+			if _, err := l.Add(r.key(), r.ids); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := l.Resolve(ctx); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := bulk.NewBatch(ctx)
+		if err := l.Write(b); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, dump(t, bulk, g)); diff != "" {
+			t.Fatalf("seed %d: loader differs from link (-link +loader):\n%s", seed, diff)
+		}
+		// The loaded graph goes on incrementally like any other.
+		extra := randomStream(rng, 15)
+		for i := range extra {
+			extra[i].id = fmt.Sprint("x", i)
+			link(t, s, g, extra[i])
+			link(t, bulk, g, extra[i])
+		}
+		if diff := cmp.Diff(dump(t, s, g), dump(t, bulk, g)); diff != "" {
+			t.Fatalf("seed %d: after more links (-link +loader):\n%s", seed, diff)
+		}
+	}
+}

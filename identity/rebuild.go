@@ -89,8 +89,7 @@ type rebuildState struct {
 }
 
 func (g *Graph) resolveAll(ctx context.Context, s store.Store, pol *Policies) (*Report, *rebuildState, error) {
-	st := &rebuildState{sets: map[SetHash]*setState{}, idents: map[ID]*identState{},
-		comps: map[uint64][]SetHash{}, profiles: map[string]*profileState{}}
+	sets := map[SetHash]*setState{}
 	err := s.View(ctx, func(tx store.Tx) error {
 		prefix := g.key(nsSet)
 		it := tx.Iterate(store.IterOptions{Prefix: prefix})
@@ -109,13 +108,21 @@ func (g *Graph) resolveAll(ctx context.Context, s store.Store, pol *Policies) (*
 			if err != nil {
 				return err
 			}
-			st.sets[SetHash(hb)] = ss
+			sets[SetHash(hb)] = ss
 		}
 		return it.Err()
 	})
 	if err != nil {
 		return nil, nil, err
 	}
+	return g.resolveSets(ctx, sets, pol)
+}
+
+// resolveSets resolves a whole graph given all its identifier sets (whose
+// comp and profile fields it overwrites).
+func (g *Graph) resolveSets(ctx context.Context, sets map[SetHash]*setState, pol *Policies) (*Report, *rebuildState, error) {
+	st := &rebuildState{sets: sets, idents: make(map[ID]*identState, len(sets)),
+		comps: map[uint64][]SetHash{}, profiles: map[string]*profileState{}}
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
