@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"strconv"
 	"time"
 
 	"github.com/unifycdp/unify/identity"
@@ -79,11 +80,7 @@ func (e *Engine) appendChanges(tx store.Tx, cs []Change) error {
 	for i := range cs {
 		seq++
 		cs[i].Seq, cs[i].Time = seq, now
-		v, err := json.Marshal(&cs[i])
-		if err != nil {
-			return err
-		}
-		if err := tx.Set(feedKey(seq), v); err != nil {
+		if err := tx.Set(feedKey(seq), appendChangeJSON(nil, &cs[i])); err != nil {
 			return err
 		}
 	}
@@ -232,4 +229,39 @@ func (e *Engine) TrimFeed(ctx context.Context, cutoff time.Time) (int, error) {
 			return total, err
 		}
 	}
+}
+
+// appendChangeJSON encodes c as encoding/json would, without reflection:
+// the feed is written on every ingest.
+func appendChangeJSON(b []byte, c *Change) []byte {
+	b = append(b, `{"seq":`...)
+	b = strconv.AppendUint(b, c.Seq, 10)
+	b = append(b, `,"time":"`...)
+	b = c.Time.AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","kind":`...)
+	b = strconv.AppendQuote(b, string(c.Kind))
+	b = append(b, `,"profile":`...)
+	b = strconv.AppendQuote(b, c.Profile)
+	if len(c.From) > 0 {
+		b = append(b, `,"from":[`...)
+		for i, f := range c.From {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendQuote(b, f)
+		}
+		b = append(b, ']')
+	}
+	if c.Record != "" {
+		b = append(b, `,"record":`...)
+		b = appendJSONString(b, c.Record)
+	}
+	return append(b, '}')
+}
+
+// appendJSONString quotes s as JSON (strconv.Quote's escapes are not all
+// JSON: \x.. and \U........ are not).
+func appendJSONString(b []byte, s string) []byte {
+	v, _ := json.Marshal(s)
+	return append(b, v...)
 }

@@ -157,16 +157,26 @@ func (e *Engine) importItems(ctx context.Context, produce func(yield func(import
 	rep := &ImportReport{}
 	e.wmu.Lock()
 	defer e.wmu.Unlock()
+	if err := e.recoverBulk(ctx, rep); err != nil {
+		return rep, err
+	}
+	empty, err := e.empty(ctx)
+	if err != nil {
+		return nil, err
+	}
 	rep.Mode = opts.Mode
 	if rep.Mode == ImportAuto {
-		empty, err := e.empty(ctx)
-		if err != nil {
-			return nil, err
-		}
 		rep.Mode = ImportIncremental
 		if empty {
 			rep.Mode = ImportBulk
 		}
+	}
+	var bl *bulkLoad
+	if rep.Mode == ImportBulk && empty {
+		if bl, err = e.startBulk(ctx); err != nil {
+			return rep, err
+		}
+		defer bl.cancel()
 	}
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -254,7 +264,9 @@ func (e *Engine) importItems(ctx context.Context, produce func(yield func(import
 				}
 			}
 		}
-		if rep.Mode == ImportIncremental {
+		if bl != nil {
+			werr = bl.add(c.items, rep)
+		} else if rep.Mode == ImportIncremental {
 			werr = e.ingestChunk(ctx, c.items, rep)
 		} else {
 			werr = e.writeEvidence(ctx, c.items, rep)
@@ -274,7 +286,11 @@ func (e *Engine) importItems(ctx context.Context, produce func(yield func(import
 	if err := ctx.Err(); err != nil {
 		return rep, err
 	}
-	if rep.Mode == ImportBulk {
+	if bl != nil {
+		if err := bl.finish(ctx, rep); err != nil {
+			return rep, err
+		}
+	} else if rep.Mode == ImportBulk {
 		if err := e.rebuildLocked(ctx, rep); err != nil {
 			return rep, err
 		}

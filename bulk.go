@@ -1,0 +1,379 @@
+package unify
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"runtime"
+
+	"github.com/unifycdp/unify/identity"
+	"github.com/unifycdp/unify/profile"
+	"github.com/unifycdp/unify/store"
+)
+
+// The bulk path loads history into an empty store without resolving record
+// by record: records go to the store through a batch, the identity graph is
+// resolved once in memory (identity.Loader), and profiles are built in one
+// pass over the stored records. A marker key says a bulk load is under way;
+// if the process stops before the end, the next Import finds the marker and
+// rebuilds the graph and the profiles from the records that did land.
+
+var bulkMarkerKey = store.AppendString(store.AppendString(nil, "m"), "bulk-pending")
+
+// keyWriter writes through a store batch when the store has one, in
+// transactions otherwise.
+type keyWriter interface {
+	Set(key, value []byte) error
+	Delete(key []byte) error
+	Flush() error
+	Cancel()
+}
+
+func (e *Engine) newWriter(ctx context.Context) (keyWriter, error) {
+	if bw, ok := e.s.(store.BatchWriter); ok {
+		return bw.NewBatch(ctx)
+	}
+	return &txnWriter{ctx: ctx, e: e}, nil
+}
+
+// txnWriter is a keyWriter over plain transactions, for stores without a
+// batch writer.
+type txnWriter struct {
+	ctx  context.Context
+	e    *Engine
+	keys [][]byte
+	vals [][]byte // nil: delete
+}
+
+func (w *txnWriter) Set(k, v []byte) error {
+	if v == nil {
+		v = []byte{}
+	}
+	return w.add(store.Copy(k), store.Copy(v))
+}
+func (w *txnWriter) Delete(k []byte) error { return w.add(store.Copy(k), nil) }
+func (w *txnWriter) add(k, v []byte) error {
+	w.keys, w.vals = append(w.keys, k), append(w.vals, v)
+	if len(w.keys) >= 1000 {
+		return w.Flush()
+	}
+	return nil
+}
+func (w *txnWriter) Flush() error {
+	if len(w.keys) == 0 {
+		return nil
+	}
+	err := w.e.updateLocked(w.ctx, func(tx store.Tx) error {
+		for i, k := range w.keys {
+			var err error
+			if w.vals[i] == nil {
+				err = tx.Delete(k)
+			} else {
+				err = tx.Set(k, w.vals[i])
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	w.keys, w.vals = w.keys[:0], w.vals[:0]
+	return err
+}
+func (w *txnWriter) Cancel() { w.keys, w.vals = nil, nil }
+
+type bulkLoad struct {
+	e      *Engine
+	w      keyWriter
+	loader *identity.Loader
+}
+
+func (e *Engine) startBulk(ctx context.Context) (*bulkLoad, error) {
+	if err := e.updateLocked(ctx, func(tx store.Tx) error { return tx.Set(bulkMarkerKey, []byte{1}) }); err != nil {
+		return nil, err
+	}
+	w, err := e.newWriter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &bulkLoad{e: e, w: w, loader: e.graph.NewLoader()}, nil
+}
+
+func (b *bulkLoad) cancel() { b.w.Cancel() }
+
+// add writes a chunk of prepared records and hands their identifiers to
+// the loader.
+func (b *bulkLoad) add(items []importItem, rep *ImportReport) error {
+	for _, it := range items {
+		if it.err != nil {
+			continue
+		}
+		if err := b.w.Set(recordKey(it.r.Source, it.r.ID), it.enc); err != nil {
+			return err
+		}
+		before := b.loader.Records()
+		if _, err := b.loader.Add(identity.NewRecordKey(it.r.Time, it.r.Source, it.r.ID), it.ids); err != nil {
+			return err
+		}
+		if b.loader.Records() > before {
+			rep.Added++
+		} else {
+			rep.Replaced++ // the same record twice in one import: the later wins
+		}
+	}
+	return nil
+}
+
+// finish resolves, writes the graph, builds the profiles and the feed.
+func (b *bulkLoad) finish(ctx context.Context, rep *ImportReport) error {
+	gr, err := b.loader.Resolve(ctx)
+	if err != nil {
+		return err
+	}
+	rep.Warnings = append(rep.Warnings, gr.Warnings...)
+	if err := b.loader.Write(b.w); err != nil {
+		return err
+	}
+	if err := b.w.Flush(); err != nil {
+		return err
+	}
+	n, err := b.e.buildProfiles(ctx, b.loader)
+	if err != nil {
+		return err
+	}
+	rep.Profiles, rep.Changes = n, n
+	return nil
+}
+
+// buildProfiles derives every profile the loader resolved from the stored
+// records in passes over the store (more than one when there are many
+// records, to bound memory), writes them, appends a ProfileCreated entry per
+// profile to the feed and removes the bulk marker.
+func (e *Engine) buildProfiles(ctx context.Context, l *identity.Loader) (int, error) {
+	var pids []string
+	linked := map[string]func(identity.ID) bool{}
+	for pid, ids := range l.Profiles() {
+		pids = append(pids, pid)
+		linked[pid] = memberFilter(ids)
+	}
+	// Bound the profiles held at once: about two million records a pass.
+	passes := max(1, l.Records()/2_000_000+1)
+	bucket := func(pid string) int { return int(fnv32(pid) % uint32(passes)) }
+	w, err := e.newWriter(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer w.Cancel()
+	for pass := range passes {
+		profiles := map[string]*profile.Profile{}
+		prefix := store.AppendString(nil, "r")
+		err := e.s.View(ctx, func(tx store.Tx) error {
+			it := tx.Iterate(store.IterOptions{Prefix: prefix})
+			defer it.Close()
+			var r profile.Record
+			for n := 0; it.Next(); n++ {
+				if n%4096 == 0 {
+					if err := ctx.Err(); err != nil {
+						return err
+					}
+				}
+				kr := store.NewKeyReader(it.Key()[len(prefix):])
+				src, err1 := kr.String()
+				id, err2 := kr.String()
+				if err := errors.Join(err1, err2); err != nil {
+					return fmt.Errorf("unify: corrupt record key: %w", err)
+				}
+				pid, ok := l.RecordProfile(src, id)
+				if !ok {
+					return fmt.Errorf("unify: record %s/%s is not in the loaded graph", src, id)
+				}
+				if bucket(pid) != pass {
+					continue
+				}
+				v, err := it.Value()
+				if err != nil {
+					return err
+				}
+				r = profile.Record{}
+				if err := r.UnmarshalBinary(v); err != nil {
+					return fmt.Errorf("unify: record %s/%s: %w", src, id, err)
+				}
+				p := profiles[pid]
+				if p == nil {
+					p = &profile.Profile{ID: pid}
+					profiles[pid] = p
+				}
+				p.Apply(&r, e.profileOptions(linked[pid]))
+			}
+			return it.Err()
+		})
+		if err != nil {
+			return 0, err
+		}
+		var buf []byte
+		for pid, p := range profiles {
+			if buf, err = p.AppendBinary(buf[:0]); err != nil {
+				return 0, err
+			}
+			if err := w.Set(profileKey(pid), buf); err != nil {
+				return 0, err
+			}
+		}
+		runtime.GC()
+	}
+	// The feed: one ProfileCreated per profile, after what it already holds.
+	var seq uint64
+	err = e.s.View(ctx, func(tx store.Tx) error {
+		b, err := tx.Get(feedSeqKey)
+		if err == nil && len(b) == 8 {
+			seq = binary.BigEndian.Uint64(b)
+		} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	now := e.now().UTC()
+	var buf []byte
+	for _, pid := range pids {
+		seq++
+		c := Change{Seq: seq, Time: now, Kind: ProfileCreated, Profile: pid}
+		buf = appendChangeJSON(buf[:0], &c)
+		if err := w.Set(feedKey(seq), buf); err != nil {
+			return 0, err
+		}
+	}
+	if err := w.Set(feedSeqKey, binary.BigEndian.AppendUint64(nil, seq)); err != nil {
+		return 0, err
+	}
+	if err := w.Delete(bulkMarkerKey); err != nil {
+		return 0, err
+	}
+	if err := w.Flush(); err != nil {
+		return 0, err
+	}
+	if len(pids) > 0 {
+		e.wake()
+	}
+	return len(pids), nil
+}
+
+func fnv32(s string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h ^= uint32(s[i])
+		h *= 16777619
+	}
+	return h
+}
+
+// recoverBulk finishes a bulk load that stopped before its end: it drops
+// whatever graph, profiles and feed entries the load had begun to write and
+// derives them again from the records that landed.
+func (e *Engine) recoverBulk(ctx context.Context, rep *ImportReport) error {
+	pending := false
+	var seq uint64
+	err := e.s.View(ctx, func(tx store.Tx) error {
+		if _, err := tx.Get(bulkMarkerKey); err == nil {
+			pending = true
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if b, err := tx.Get(feedSeqKey); err == nil && len(b) == 8 {
+			seq = binary.BigEndian.Uint64(b)
+		}
+		return nil
+	})
+	if err != nil || !pending {
+		return err
+	}
+	e.log.Warn("unify: finishing an interrupted bulk import")
+	w, err := e.newWriter(ctx)
+	if err != nil {
+		return err
+	}
+	defer w.Cancel()
+	// Delete the derived keys: the graph, profiles, and feed entries past
+	// the last committed sequence number.
+	for _, opts := range []store.IterOptions{
+		{Prefix: store.AppendString(nil, "g")},
+		{Prefix: store.AppendString(nil, "p")},
+		{Prefix: store.AppendString(nil, "f"), Start: feedKey(seq + 1)},
+	} {
+		var dead [][]byte
+		err := e.s.View(ctx, func(tx store.Tx) error {
+			opts.KeysOnly = true
+			it := tx.Iterate(opts)
+			defer it.Close()
+			for it.Next() {
+				dead = append(dead, store.Copy(it.Key()))
+			}
+			return it.Err()
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range dead {
+			if err := w.Delete(k); err != nil {
+				return err
+			}
+		}
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	l := e.graph.NewLoader()
+	err = e.s.View(ctx, func(tx store.Tx) error {
+		prefix := store.AppendString(nil, "r")
+		it := tx.Iterate(store.IterOptions{Prefix: prefix})
+		defer it.Close()
+		var r profile.Record
+		for it.Next() {
+			v, err := it.Value()
+			if err != nil {
+				return err
+			}
+			r = profile.Record{}
+			if err := r.UnmarshalBinary(v); err != nil {
+				return err
+			}
+			var ids []identity.ID
+			for _, id := range r.Identifiers {
+				if id.Value != "" {
+					ids = append(ids, identity.ID{Type: id.Type, Value: id.Value})
+				}
+			}
+			if len(ids) == 0 {
+				ids = append(ids, identity.ID{Type: noIdentifiers, Value: r.Key()})
+			}
+			if _, err := l.Add(identity.NewRecordKey(r.Time, r.Source, r.ID), ids); err != nil {
+				return err
+			}
+		}
+		return it.Err()
+	})
+	if err != nil {
+		return err
+	}
+	gr, err := l.Resolve(ctx)
+	if err != nil {
+		return err
+	}
+	rep.Warnings = append(rep.Warnings, gr.Warnings...)
+	lw, err := e.newWriter(ctx)
+	if err != nil {
+		return err
+	}
+	defer lw.Cancel()
+	if err := l.Write(lw); err != nil {
+		return err
+	}
+	if err := lw.Flush(); err != nil {
+		return err
+	}
+	_, err = e.buildProfiles(ctx, l)
+	return err
+}
