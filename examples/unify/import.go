@@ -236,7 +236,8 @@ func runImport(ctx context.Context, e *env, f *importFlags, args []string) error
 // interrupted): ImportAuto would resolve the next import incrementally,
 // which fails on them. Such records have no profile; the first record in
 // the identity map tells, since an interrupted first load leaves every
-// record unresolved. (The engine has no way to ask.)
+// record unresolved. (The engine has no way to ask; engines that finish an
+// interrupted bulk import themselves leave nothing for this to find.)
 func storeState(ctx context.Context, eng *unify.Engine) (empty, unfinished bool) {
 	for _, err := range eng.IdentityMap(ctx) {
 		return false, err != nil && strings.Contains(err.Error(), "points to a missing set")
