@@ -126,7 +126,7 @@ func (b *bulkLoad) add(items []importItem, rep *ImportReport) error {
 }
 
 // finish resolves, writes the graph, builds the profiles and the feed.
-func (b *bulkLoad) finish(ctx context.Context, rep *ImportReport) error {
+func (b *bulkLoad) finish(ctx context.Context, rep *ImportReport, phase func(string)) error {
 	gr, err := b.loader.Resolve(ctx)
 	if err != nil {
 		return err
@@ -138,6 +138,7 @@ func (b *bulkLoad) finish(ctx context.Context, rep *ImportReport) error {
 	if err := b.w.Flush(); err != nil {
 		return err
 	}
+	phase("profiles")
 	n, err := b.e.buildProfiles(ctx, b.loader)
 	if err != nil {
 		return err

@@ -61,6 +61,9 @@ type Reject struct {
 
 // ImportProgress is reported while importing.
 type ImportProgress struct {
+	// Phase is "reading" while records are read and written, then
+	// "resolving" and "profiles" during the final steps of a bulk import.
+	Phase   string
 	Read    int64
 	Written int64
 	Elapsed time.Duration
@@ -276,7 +279,7 @@ func (e *Engine) importItems(ctx context.Context, produce func(yield func(import
 			continue
 		}
 		if opts.Progress != nil {
-			opts.Progress(ImportProgress{Read: rep.Read, Written: rep.Added + rep.Replaced + rep.Unchanged, Elapsed: time.Since(start)})
+			opts.Progress(ImportProgress{Phase: "reading", Read: rep.Read, Written: rep.Added + rep.Replaced + rep.Unchanged, Elapsed: time.Since(start)})
 		}
 	}
 	wg.Wait()
@@ -286,8 +289,16 @@ func (e *Engine) importItems(ctx context.Context, produce func(yield func(import
 	if err := ctx.Err(); err != nil {
 		return rep, err
 	}
+	phase := func(name string) {
+		if opts.Progress != nil {
+			opts.Progress(ImportProgress{Phase: name, Read: rep.Read, Written: rep.Added + rep.Replaced + rep.Unchanged, Elapsed: time.Since(start)})
+		}
+	}
+	if rep.Mode == ImportBulk {
+		phase("resolving")
+	}
 	if bl != nil {
-		if err := bl.finish(ctx, rep); err != nil {
+		if err := bl.finish(ctx, rep, phase); err != nil {
 			return rep, err
 		}
 	} else if rep.Mode == ImportBulk {
@@ -301,7 +312,15 @@ func (e *Engine) importItems(ctx context.Context, produce func(yield func(import
 	return rep, nil
 }
 
-// empty reports whether the store holds no record.
+// Empty reports whether the store holds no record: an import in
+// ImportAuto mode would then take the bulk path.
+func (e *Engine) Empty(ctx context.Context) (bool, error) {
+	if e.isClosed() {
+		return false, ErrClosed
+	}
+	return e.empty(ctx)
+}
+
 func (e *Engine) empty(ctx context.Context) (bool, error) {
 	empty := true
 	err := e.s.View(ctx, func(tx store.Tx) error {

@@ -101,7 +101,7 @@ func (e *Engine) normalizeID(source string, t identity.Type, raw string) (string
 	case identity.TypeLoyaltyCard:
 		// Cashiers type card numbers with and without the spaces and
 		// dashes printed on the card.
-		return normalize.Identifier(strings.NewReplacer(" ", "", "-", "").Replace(raw), e.opts.IdentifierCase[t])
+		return normalize.Identifier(stripCardSeparators(raw), e.opts.IdentifierCase[t])
 	default:
 		return normalize.Identifier(raw, e.opts.IdentifierCase[t])
 	}
@@ -121,4 +121,17 @@ func (e *Engine) NormalizeIDFor(source string, id identity.ID) (identity.ID, err
 		return id, err
 	}
 	return identity.ID{Type: id.Type, Value: v}, nil
+}
+
+func stripCardSeparators(s string) string {
+	if !strings.ContainsAny(s, " -") {
+		return s
+	}
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] != ' ' && s[i] != '-' {
+			b = append(b, s[i])
+		}
+	}
+	return string(b)
 }
