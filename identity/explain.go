@@ -138,7 +138,7 @@ func (g *Graph) ExplainID(tx store.Tx, id ID) (*IDStatus, error) {
 		return nil, err
 	}
 	st := &IDStatus{ID: id, Profile: is.profile, Sets: int(is.sets), Blocked: g.pol.BlockReason(id),
-		Capped: is.capped, Shared: sharedByRefs(g.pol.Policy(id.Type).SharedAfter, is.stronger)}
+		Capped: is.capped, Shared: sharedByRefs(&g.pol, id.Type, is.stronger)}
 	for _, r := range is.stronger {
 		if st.StrongerSeen == nil {
 			st.StrongerSeen = map[Type]int{}

@@ -216,17 +216,34 @@ func (o *op) sharedState(id ID, s *identState) bool {
 	if s.capped {
 		return true
 	}
-	return sharedByRefs(o.g.pol.Policy(id.Type).SharedAfter, s.stronger)
+	return sharedByRefs(&o.g.pol, id.Type, s.stronger)
 }
 
-func sharedByRefs(after int, refs []strongRef) bool {
-	if after <= 0 {
+// sharedByRefs reports whether a value of type t seen with refs is shared:
+// seen with more values of one stronger type than Policies.sharedLimit.
+func sharedByRefs(pol *Policies, t Type, refs []strongRef) bool {
+	if pol.Policy(t).SharedAfter <= 0 || len(refs) == 0 {
 		return false
 	}
-	counts := map[Type]int{}
+	var counts [8]struct {
+		typ Type
+		n   int
+	}
+	used := 0
 	for _, r := range refs {
-		counts[r.typ]++
-		if counts[r.typ] > after {
+		i := 0
+		for i < used && counts[i].typ != r.typ {
+			i++
+		}
+		if i == used {
+			if used == len(counts) {
+				return true // more stronger types than anyone configures
+			}
+			counts[i].typ = r.typ
+			used++
+		}
+		counts[i].n++
+		if counts[i].n > pol.sharedLimit(t, r.typ) {
 			return true
 		}
 	}
@@ -252,10 +269,11 @@ func (g *Graph) strongerRefs(id ID, ids []ID) []strongRef {
 	return out
 }
 
-// addStronger merges refs into s (capped per type at after+1) and reports
-// whether anything was added.
-func addStronger(s *identState, after int, refs []strongRef) bool {
-	if after <= 0 {
+// addStronger merges refs into the state of a value of type t, keeping per
+// stronger type one more value than the shared limit (enough to decide),
+// and reports whether anything was added.
+func addStronger(pol *Policies, t Type, s *identState, refs []strongRef) bool {
+	if pol.Policy(t).SharedAfter <= 0 {
 		return false
 	}
 	changed := false
@@ -269,7 +287,7 @@ func addStronger(s *identState, after int, refs []strongRef) bool {
 				n++
 			}
 		}
-		if n > after {
+		if n > pol.sharedLimit(t, r.typ) {
 			continue
 		}
 		s.stronger = append(s.stronger, r)
@@ -381,9 +399,8 @@ func (o *op) addRecord(rec RecordKey, h SetHash, ids []ID) error {
 			return err
 		}
 		is.sets++
-		after := g.pol.Policy(id.Type).SharedAfter
 		wasShared := o.sharedState(id, is)
-		addStronger(is, after, g.strongerRefs(id, ids))
+		addStronger(&g.pol, id.Type, is, g.strongerRefs(id, ids))
 		if !wasShared && o.sharedState(id, is) && is.comp != 0 {
 			// The value just became shared: its component splits.
 			o.comps[is.comp] = true
@@ -515,7 +532,7 @@ func (o *op) recountStronger(id ID, is *identState) error {
 		if s == nil {
 			continue // being removed in this op
 		}
-		addStronger(is, after, o.g.strongerRefs(id, s.ids))
+		addStronger(&o.g.pol, id.Type, is, o.g.strongerRefs(id, s.ids))
 	}
 	return nil
 }

@@ -21,11 +21,14 @@ type Policy struct {
 	// themselves (cookies, device IDs). A profile holding only anonymous
 	// identifiers is anonymous.
 	Anonymous bool
-	// SharedAfter makes a value shared once it has been seen with more than
-	// SharedAfter distinct values of any one stronger (higher-priority) type:
-	// an email carried by five loyalty cards is a family or shop mailbox, not
-	// a person. Shared values are kept on records but never link.
-	// 0 disables detection for the type.
+	// SharedAfter makes a value shared once it has been seen with more
+	// distinct values of one stronger (higher-priority) type than one person
+	// may hold: more than SharedAfter, or than that type's MaxPerProfile if
+	// that is larger. An email carried by three loyalty cards (two allowed
+	// per person) is a family or shop mailbox; a cookie seen with two
+	// webstore customer IDs is a shared computer; a cookie seen with three
+	// emails may well be one person's. Shared values are kept on records but
+	// never link. 0 disables detection for the type.
 	SharedAfter int
 	// Blocked lists extra normalized values of this type that never link.
 	Blocked []string
@@ -60,10 +63,10 @@ func DefaultPolicies() Policies {
 		Types: map[Type]Policy{
 			TypeCustomerID:  {Priority: 100, MaxPerProfile: 1},
 			TypeLoyaltyCard: {Priority: 90, MaxPerProfile: 2},
-			TypeEmail:       {Priority: 80, MaxPerProfile: 5, SharedAfter: 2},
-			TypePhone:       {Priority: 70, MaxPerProfile: 5, SharedAfter: 2},
-			TypeDeviceID:    {Priority: 40, MaxPerProfile: 20, SharedAfter: 2, Anonymous: true},
-			TypeCookie:      {Priority: 30, MaxPerProfile: 200, SharedAfter: 2, Anonymous: true},
+			TypeEmail:       {Priority: 80, MaxPerProfile: 5, SharedAfter: 1},
+			TypePhone:       {Priority: 70, MaxPerProfile: 5, SharedAfter: 1},
+			TypeDeviceID:    {Priority: 40, MaxPerProfile: 20, SharedAfter: 1, Anonymous: true},
+			TypeCookie:      {Priority: 30, MaxPerProfile: 200, SharedAfter: 1, Anonymous: true},
 		},
 		Other: Policy{Priority: 50},
 	}
@@ -75,6 +78,16 @@ func (p *Policies) Policy(t Type) Policy {
 		return pol
 	}
 	return p.Other
+}
+
+// sharedLimit is how many distinct values of stronger type s a value of
+// type t may be seen with before it is shared (0: detection is off).
+func (p *Policies) sharedLimit(t, s Type) int {
+	after := p.Policy(t).SharedAfter
+	if after <= 0 {
+		return 0
+	}
+	return max(after, p.Policy(s).MaxPerProfile)
 }
 
 func (p *Policies) componentCap() int {

@@ -147,12 +147,12 @@ func (g *Graph) resolveSets(ctx context.Context, sets map[SetHash]*setState, pol
 	gp := &Graph{pol: *pol, prefix: g.prefix}
 	for _, in := range inputs {
 		for _, id := range in.ids {
-			addStronger(st.idents[id], pol.Policy(id.Type).SharedAfter, gp.strongerRefs(id, in.ids))
+			addStronger(pol, id.Type, st.idents[id], gp.strongerRefs(id, in.ids))
 		}
 	}
 	rv := &resolver{pol: pol, shared: func(id ID) bool {
 		is := st.idents[id]
-		return is != nil && (is.capped || sharedByRefs(pol.Policy(id.Type).SharedAfter, is.stronger))
+		return is != nil && (is.capped || sharedByRefs(pol, id.Type, is.stronger))
 	}}
 	comps, warn := capComponents(rv, inputs, pol.componentCap(), func(id ID) { st.idents[id].capped = true })
 	before := make(map[SetHash]string, len(hashes))
