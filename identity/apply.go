@@ -17,6 +17,9 @@ func (o *op) resolve() (*Result, error) {
 	if len(o.dirty) == 0 && len(o.comps) == 0 {
 		return res, o.writeIdents()
 	}
+	if ok, err := o.fastJoin(res); ok || err != nil {
+		return res, err
+	}
 	// Gather the closed universe of sets to resolve.
 	loaded := map[uint64]bool{}
 	var oldComps []uint64
@@ -165,7 +168,7 @@ func (o *op) resolve() (*Result, error) {
 		for h, rs := range part.refusedBy {
 			o.refusals(h, rs)
 		}
-		cs := compState{sets: make([]SetHash, len(sub))}
+		cs := compState{sets: make([]SetHash, len(sub)), clean: len(part.profiles) == 1 && len(part.refusals) == 0}
 		for j, s := range sub {
 			cs.sets[j] = s.hash
 		}
@@ -369,4 +372,97 @@ func sortedKeys(m map[string]bool) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// fastJoin handles the common case without re-resolving a component: one
+// new identifier set whose linking identifiers are either new or all in the
+// one profile of a clean component, with the profile's limits not reached
+// and an anchor later than the profile's. Resolving the component again
+// would give the same profile with the set and its new identifiers added,
+// which is what fastJoin writes. It reports false (and writes nothing) when
+// the case does not apply.
+func (o *op) fastJoin(res *Result) (bool, error) {
+	if len(o.dirty) != 1 || len(o.comps) != 0 || len(o.removed) != 0 {
+		return false, nil
+	}
+	var h SetHash
+	for h = range o.dirty {
+	}
+	s, err := o.set(h)
+	if err != nil || s == nil || s.count != 1 || s.comp != 0 {
+		return false, err
+	}
+	var comp uint64
+	var pid string
+	var fresh []ID
+	for _, id := range s.ids {
+		is, err := o.ident(id)
+		if err != nil {
+			return false, err
+		}
+		if o.g.pol.BlockReason(id) != "" || o.sharedState(id, is) {
+			continue
+		}
+		if is.comp == 0 {
+			if is.sets != 1 {
+				return false, nil
+			}
+			fresh = append(fresh, id)
+			continue
+		}
+		if is.profile == "" || (comp != 0 && (is.comp != comp || is.profile != pid)) {
+			return false, nil
+		}
+		comp, pid = is.comp, is.profile
+	}
+	if comp == 0 {
+		return false, nil
+	}
+	b, err := o.tx.Get(o.g.compKey(comp))
+	if err != nil {
+		return false, err
+	}
+	cs, err := decodeComp(b)
+	if err != nil || !cs.clean || len(cs.sets)+1 > o.g.pol.componentCap() {
+		return false, err
+	}
+	b, err = o.tx.Get(o.g.profileKey(pid))
+	if err != nil {
+		return false, err
+	}
+	ps, err := decodeProfile(b)
+	if err != nil || s.anchor.Compare(ps.anchor) <= 0 {
+		return false, err
+	}
+	if len(fresh) > 0 {
+		counts := map[Type]int{}
+		for _, id := range ps.ids {
+			counts[id.Type]++
+		}
+		for _, id := range fresh {
+			counts[id.Type]++
+			if m := o.g.pol.Policy(id.Type).MaxPerProfile; m > 0 && counts[id.Type] > m {
+				return false, nil
+			}
+		}
+	}
+	// The join.
+	s.comp, s.profile = comp, pid
+	if err := o.putSet(h, s); err != nil {
+		return false, err
+	}
+	for _, id := range fresh {
+		is, _ := o.ident(id)
+		is.comp, is.profile = comp, pid
+		i, _ := slices.BinarySearchFunc(ps.ids, id, ID.Compare)
+		ps.ids = slices.Insert(ps.ids, i, id)
+	}
+	i, _ := slices.BinarySearchFunc(ps.sets, h, compareHash)
+	ps.sets = slices.Insert(ps.sets, i, h)
+	cs.sets = append(cs.sets, h)
+	if err := errors.Join(o.tx.Set(o.g.compKey(comp), cs.encode()), o.tx.Set(o.g.profileKey(pid), ps.encode())); err != nil {
+		return false, err
+	}
+	res.Changes = []Change{{Kind: Updated, Profile: pid}}
+	return true, o.writeIdents()
 }

@@ -171,7 +171,7 @@ func (l *Loader) Write(w KeyWriter) error {
 		set(g.identKey(id), is.encode())
 	}
 	for c, list := range st.comps {
-		set(g.compKey(c), (&compState{sets: list}).encode())
+		set(g.compKey(c), (&compState{sets: list, clean: st.clean[c]}).encode())
 	}
 	pids := make([]string, 0, len(st.profiles))
 	for pid := range st.profiles {

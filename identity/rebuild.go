@@ -85,6 +85,7 @@ type rebuildState struct {
 	sets     map[SetHash]*setState
 	idents   map[ID]*identState
 	comps    map[uint64][]SetHash
+	clean    map[uint64]bool
 	profiles map[string]*profileState
 }
 
@@ -122,7 +123,7 @@ func (g *Graph) resolveAll(ctx context.Context, s store.Store, pol *Policies) (*
 // comp and profile fields it overwrites).
 func (g *Graph) resolveSets(ctx context.Context, sets map[SetHash]*setState, pol *Policies) (*Report, *rebuildState, error) {
 	st := &rebuildState{sets: sets, idents: make(map[ID]*identState, len(sets)),
-		comps: map[uint64][]SetHash{}, profiles: map[string]*profileState{}}
+		comps: map[uint64][]SetHash{}, clean: map[uint64]bool{}, profiles: map[string]*profileState{}}
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
@@ -185,6 +186,7 @@ func (g *Graph) resolveSets(ctx context.Context, sets map[SetHash]*setState, pol
 			}
 		}
 		st.comps[cid] = list
+		st.clean[cid] = len(part.profiles) == 1 && len(part.refusals) == 0
 		for id, pid := range part.idProfile {
 			st.idents[id].profile = pid
 		}
@@ -211,7 +213,7 @@ func (st *rebuildState) write(ctx context.Context, g *Graph, s store.Store) erro
 		w.set(g.identKey(id), is.encode())
 	}
 	for c, list := range st.comps {
-		w.set(g.compKey(c), (&compState{sets: list}).encode())
+		w.set(g.compKey(c), (&compState{sets: list, clean: st.clean[c]}).encode())
 	}
 	for pid, ps := range st.profiles {
 		w.set(g.profileKey(pid), ps.encode())

@@ -28,7 +28,15 @@ type setState struct {
 	profile string
 }
 
-type compState struct{ sets []SetHash }
+// compState lists a component's sets. A clean component resolved to one
+// profile with no link refused: any set that joins it without touching
+// another component, without breaking a limit and without naming an
+// earlier record, joins that profile and changes nothing else, so Link can
+// skip re-resolving it.
+type compState struct {
+	sets  []SetHash
+	clean bool
+}
 
 type profileState struct {
 	comp   uint64
@@ -126,8 +134,13 @@ func decodeHashes(r *reader) []SetHash {
 }
 
 func (s *compState) encode() []byte {
-	w := writer{}
+	w := writer{b: make([]byte, 0, 4+len(s.sets)*len(SetHash{}))}
 	w.uvarint(stateVersion)
+	if s.clean {
+		w.uvarint(1)
+	} else {
+		w.uvarint(0)
+	}
 	encodeHashes(&w, s.sets)
 	return w.b
 }
@@ -137,7 +150,8 @@ func decodeComp(b []byte) (*compState, error) {
 	if r.uvarint() != stateVersion {
 		r.fail()
 	}
-	return &compState{sets: decodeHashes(&r)}, r.err
+	clean := r.uvarint() == 1
+	return &compState{clean: clean, sets: decodeHashes(&r)}, r.err
 }
 
 func (s *profileState) encode() []byte {
