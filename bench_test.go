@@ -63,8 +63,11 @@ func BenchmarkIngest(b *testing.B) {
 			i := 0
 			for b.Loop() {
 				person := g.Person((i * 7919) % g.People())
+				// A new record of an existing person, happening now (after
+				// all history), as real-time records do.
 				r := *person[i%len(person)]
-				r.Source, r.ID = "bench", fmt.Sprint(i)
+				r.Source, r.ID = "live", fmt.Sprint(i)
+				r.Time = r.Time.AddDate(3, 0, 0)
 				if _, err := e.Ingest(ctx, &r); err != nil {
 					b.Fatal(err)
 				}
