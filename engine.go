@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"sync"
 	"time"
@@ -88,6 +89,7 @@ type Engine struct {
 	phones *normalize.PhoneNormalizer
 	log    *slog.Logger
 	now    func() time.Time
+	seed   maphash.Seed // for traits digests
 
 	wmu sync.Mutex // serializes write transactions
 
@@ -98,7 +100,7 @@ type Engine struct {
 
 // Open opens an engine on opts.Store, or on a Badger store in opts.Dir.
 func Open(ctx context.Context, opts Options) (*Engine, error) {
-	e := &Engine{opts: opts, s: opts.Store, log: opts.Logger, now: opts.Now, notify: make(chan struct{})}
+	e := &Engine{opts: opts, s: opts.Store, log: opts.Logger, now: opts.Now, notify: make(chan struct{}), seed: maphash.MakeSeed()}
 	if e.log == nil {
 		e.log = slog.Default()
 	}

@@ -168,7 +168,12 @@ func TestSurvivorship(t *testing.T) {
 	e := open(t, nil)
 	ingest(t, e, customer("pos", "a", 2*time.Hour, "Liisa", "Laine", "email", "liisa@posti.fi"))
 	ingest(t, e, customer("webstore", "b", 1*time.Hour, "Lisa", "Lainé", "email", "liisa@posti.fi"))
-	ingest(t, e, customer("crm", "c", 3*time.Hour, "", "Laine-Koski", "email", "liisa@posti.fi"))
+	if res := ingest(t, e, customer("crm", "c", 3*time.Hour, "", "Laine-Koski", "email", "liisa@posti.fi")); res.TraitsChanged {
+		t.Errorf("a name change reports changed traits")
+	}
+	if res := ingest(t, e, order("pos", "o", 4*time.Hour, 100, "pos", "Oulu", "email", "liisa@posti.fi")); !res.TraitsChanged {
+		t.Errorf("an order reports unchanged traits")
+	}
 	p, err := e.Profile(ctx, identity.Email("liisa@posti.fi"))
 	if err != nil {
 		t.Fatal(err)

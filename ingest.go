@@ -36,6 +36,9 @@ type Result struct {
 	Refused []identity.Refusal
 	// Warnings from resolution (identity.ErrComponentCap).
 	Warnings []error
+	// TraitsChanged reports whether the computed traits of Profile changed
+	// (order count, spend, last seen, categories...).
+	TraitsChanged bool
 }
 
 // Ingest normalizes and validates rec, stores it as evidence, resolves its
@@ -62,7 +65,7 @@ func (e *Engine) Ingest(ctx context.Context, rec *profile.Record) (*Result, erro
 		if err != nil {
 			return err
 		}
-		res.Status, res.Profile, res.Refused, res.Warnings, res.Changes = st.Status, st.Profile, st.Refused, st.Warnings, cs
+		res.Status, res.Profile, res.Refused, res.Warnings, res.Changes, res.TraitsChanged = st.Status, st.Profile, st.Refused, st.Warnings, cs, st.TraitsChanged
 		return e.appendChanges(tx, res.Changes)
 	})
 	if err != nil {
@@ -100,25 +103,52 @@ func (e *Engine) ingestTx(tx store.Tx, r *profile.Record, ids []identity.ID, enc
 		return nil, nil, err
 	}
 	res.Profile, res.Refused, res.Warnings = lr.Profile, lr.Refused, lr.Warnings
-	cs, err := e.applyChanges(tx, r, res.Status == Added, lr)
-	return res, cs, err
+	var digest [2]uint64 // before, after
+	fast := res.Status == Added && isFast(lr)
+	if !fast {
+		// Merges, splits, replacements: compare with the profile the record
+		// now belongs to as it was, if it existed.
+		if p, err := e.loadProfile(tx, lr.Profile); err == nil {
+			digest[0] = traitsDigest(e.seed, &p.Traits)
+		}
+	}
+	cs, err := e.applyChanges(tx, r, res.Status == Added, lr, &digest)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !fast {
+		if p, err := e.loadProfile(tx, lr.Profile); err == nil {
+			digest[1] = traitsDigest(e.seed, &p.Traits)
+		}
+	}
+	res.TraitsChanged = digest[0] != digest[1]
+	return res, cs, nil
+}
+
+func isFast(lr *identity.Result) bool {
+	cs := lr.Changes
+	return len(cs) == 0 || (len(cs) == 1 && cs[0].Kind == identity.Updated && cs[0].Profile == lr.Profile)
 }
 
 // applyChanges brings the stored profiles up to date after a graph change
 // and returns the feed entries to append. A new record that joins one
 // profile without changing its membership updates it incrementally; every
 // other case re-derives the profiles concerned from their records.
-func (e *Engine) applyChanges(tx store.Tx, r *profile.Record, added bool, lr *identity.Result) ([]Change, error) {
+// With digest non-nil, the fast path stores there the traits digests of the
+// profile before and after the update.
+func (e *Engine) applyChanges(tx store.Tx, r *profile.Record, added bool, lr *identity.Result, digest *[2]uint64) ([]Change, error) {
 	key := ""
 	if r != nil {
 		key = r.Key()
 	}
 	cs := lr.Changes
-	fast := added && (len(cs) == 0 || (len(cs) == 1 && cs[0].Kind == identity.Updated && cs[0].Profile == lr.Profile))
-	if fast {
+	if added && isFast(lr) {
 		p, err := e.loadProfile(tx, lr.Profile)
 		if err != nil {
 			return nil, err
+		}
+		if digest != nil {
+			digest[0] = traitsDigest(e.seed, &p.Traits)
 		}
 		var linked func(identity.ID) bool
 		if len(cs) == 0 {
@@ -131,6 +161,9 @@ func (e *Engine) applyChanges(tx store.Tx, r *profile.Record, added bool, lr *id
 			linked = memberFilter(m.IDs)
 		}
 		p.Apply(r, e.profileOptions(linked))
+		if digest != nil {
+			digest[1] = traitsDigest(e.seed, &p.Traits)
+		}
 		if err := e.saveProfile(tx, p); err != nil {
 			return nil, err
 		}
@@ -278,7 +311,7 @@ func (e *Engine) removeRecords(ctx context.Context, find func(store.Tx) ([]recor
 			if err != nil {
 				return err
 			}
-			cs, err := e.applyChanges(tx, nil, false, lr)
+			cs, err := e.applyChanges(tx, nil, false, lr, nil)
 			if err != nil {
 				return err
 			}
