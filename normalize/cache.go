@@ -56,10 +56,10 @@ func (c *phoneCache) get(key []byte) (phoneResult, bool) {
 }
 
 // put caches r for key.
-func (c *phoneCache) put(key []byte, r phoneResult) {
-	sh := c.shard(key)
+func (c *phoneCache) put(key string, r phoneResult) {
+	sh := &c.shards[maphash.String(c.seed, key)&uint64(len(c.shards)-1)]
 	sh.mu.Lock()
-	c.add(sh, string(key), r)
+	c.add(sh, key, r)
 	sh.mu.Unlock()
 }
 

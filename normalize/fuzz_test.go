@@ -50,14 +50,41 @@ func FuzzEmail(f *testing.F) {
 	})
 }
 
-// fuzzRegions are the regions FuzzPhone reads numbers in.
-var fuzzRegions = []string{"FI", "SE", "DE", "GB", "US", "fi", "", "JP", "IT", "RU", "BR", "XX"}
+// fuzzRegions are the regions FuzzPhone reads numbers in: ones with
+// national prefixes, shared calling codes, leading digits, transform
+// rules (AR, BR, MX) and Italian leading zeros, no region and an unknown one.
+var fuzzRegions = []string{"FI", "SE", "DE", "GB", "US", "fi", "", "JP", "IT", "RU", "BR", "XX",
+	"NO", "DK", "AX", "AR", "MX", "CA", "GG", "KZ", "SJ", "VA", "AU", "CO", "IN", "CN"}
+
+// digitsOnly keeps the digits of s, after a '+' if one comes before them:
+// a simple input that reaches the fast path.
+func digitsOnly(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			b.WriteByte(c)
+		case c == '+' && b.Len() == 0:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
 
 func FuzzPhone(f *testing.F) {
 	for i, s := range phoneInputs() {
 		f.Add(s, uint8(i))
 	}
+	// Paths of the fast path: the retry without '+', a country code
+	// without '+', the 99x prefixes of FI, transform rules, shared codes.
+	for i, s := range []string{"+999358401234567", "+00358401234567", "358401234567", "4915112345678",
+		"99511358401234567", "0111 4 123 4567", "011 15 2345 6789", "0221 234 5678", "1 684 733 1234",
+		"+7 701 123 4567", "+44 1481 256789", "+39 06 6982", "+800 1234 5678", "+882 1234 567890"} {
+		f.Add(s, uint8(i))
+		f.Add(s, uint8(i+len(fuzzRegions)/2))
+	}
 	p := mustPhoneNormalizer(f, PhoneOptions{DefaultRegion: "FI", CacheSize: 256})
+	cold := mustPhoneNormalizer(f, PhoneOptions{DefaultRegion: "FI", CacheSize: -1})
 	f.Fuzz(func(t *testing.T, s string, r uint8) {
 		region := fuzzRegions[int(r)%len(fuzzRegions)]
 		want, wantErr := Phone(s, region)
@@ -77,11 +104,30 @@ func FuzzPhone(f *testing.F) {
 		if region == "" { // the normalizer's default region applies
 			want, wantErr = Phone(s, "FI")
 		}
+		// The fast path of a miss, without a cache.
+		if got, err := cold.Normalize(s, region); got != want || !sameError(wantErr, err) {
+			t.Fatalf("uncached Normalize(%q, %q) = %q, %v; Phone says %q, %v", s, region, got, err, want, wantErr)
+		}
 		// Twice: a miss, then (for simple input) a hit.
 		for range 2 {
 			got, err := p.Normalize(s, region)
 			if got != want || !sameError(wantErr, err) {
 				t.Fatalf("Normalize(%q, %q) = %q, %v; Phone says %q, %v", s, region, got, err, want, wantErr)
+			}
+		}
+		// The digits of s, which take the fast path, against phonenumbers.
+		d := digitsOnly(s)
+		reg := region
+		if reg == "" {
+			reg = "FI"
+		}
+		want, wantErr = Phone(d, reg)
+		if got, err := cold.Normalize(d, region); got != want || !sameError(wantErr, err) {
+			t.Fatalf("uncached Normalize(%q, %q) = %q, %v; Phone says %q, %v", d, region, got, err, want, wantErr)
+		}
+		if reg != "XX" {
+			if ref := referencePhone(d, upperRegion(reg)); ref != outcomeOf(want, wantErr) {
+				t.Fatalf("Phone(%q, %q) = %q, %v; phonenumbers says %+v", d, reg, want, wantErr, ref)
 			}
 		}
 	})

@@ -215,18 +215,23 @@ func (p *PhoneNormalizer) Normalize(s, region string) (string, error) {
 	if err := phoneInputError(s); err != nil {
 		return "", err
 	}
-	if p.cache == nil {
-		return parsePhone(s, reg).value(s)
-	}
 	var buf [maxPhoneKey]byte
 	key, ok := phoneKey(buf[:0], s, reg)
 	if !ok {
 		return parsePhone(s, reg).value(s)
 	}
-	res, ok := p.cache.get(key)
+	if p.cache != nil {
+		if res, ok := p.cache.get(key); ok {
+			return res.value(s)
+		}
+	}
+	k := string(key)
+	res, ok := fastPhone(k[len(reg)+1:], reg)
 	if !ok {
 		res = parsePhone(s, reg)
-		p.cache.put(key, res)
+	}
+	if p.cache != nil {
+		p.cache.put(k, res)
 	}
 	return res.value(s)
 }
