@@ -105,6 +105,7 @@ func (o *op) resolve() (*Result, error) {
 		is, err := o.ident(id)
 		return err == nil && o.sharedState(id, is)
 	}}
+	rv.prepare(inputs)
 	comps, warn := capComponents(rv, inputs, o.g.pol.componentCap(), func(id ID) {
 		if is, err := o.ident(id); err == nil {
 			is.capped = true
@@ -297,6 +298,9 @@ func capComponents(rv *resolver, inputs []setInput, limit int, capID func(ID)) (
 				}
 			}
 			capID(worst)
+			if rv.cache != nil {
+				rv.prepare(inputs)
+			}
 			warn = append(warn, fmt.Errorf("%w: %d identifier sets; unlinked a %s carried by %d of them", ErrComponentCap, len(c), worst.Type, best))
 		}
 		if !over {

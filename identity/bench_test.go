@@ -67,3 +67,49 @@ func BenchmarkLink(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkLoader resolves 100,000 records of 10,000 people in memory
+// (Add, Resolve, Write into a batch); ns/op is per record.
+func BenchmarkLoader(b *testing.B) {
+	const people, perPerson = 10_000, 10
+	type rec struct {
+		key identity.RecordKey
+		ids []identity.ID
+	}
+	var recs []rec
+	for p := range people {
+		for i := range perPerson {
+			ids := []identity.ID{identity.Cookie(fmt.Sprintf("ck-%d-%d", p, i%3))}
+			switch i % 4 {
+			case 0:
+				ids = append(ids, identity.Email(fmt.Sprintf("person%d@posti.fi", p)))
+			case 1:
+				ids = append(ids, identity.LoyaltyCard(fmt.Sprintf("7%09d", p)), identity.Phone(fmt.Sprintf("+35840%07d", p)))
+			case 2:
+				ids = append(ids, identity.Email(fmt.Sprintf("person%d@posti.fi", p)), identity.LoyaltyCard(fmt.Sprintf("7%09d", p)))
+			}
+			recs = append(recs, rec{identity.RecordKey{Time: int64(i*people + p), Source: "s", ID: fmt.Sprint(p, "-", i)}, ids})
+		}
+	}
+	g := identity.New(identity.Options{})
+	ctx := context.Background()
+	for b.Loop() {
+		l := g.NewLoader()
+		for _, r := range recs {
+			if _, err := l.Add(r.key, r.ids); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if _, err := l.Resolve(ctx); err != nil {
+			b.Fatal(err)
+		}
+		if err := l.Write(discard{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(recs)), "ns/record")
+}
+
+type discard struct{}
+
+func (discard) Set(k, v []byte) error { return nil }

@@ -155,6 +155,7 @@ func (g *Graph) resolveSets(ctx context.Context, sets map[SetHash]*setState, pol
 		is := st.idents[id]
 		return is != nil && (is.capped || sharedByRefs(pol, id.Type, is.stronger))
 	}}
+	rv.prepare(inputs)
 	comps, warn := capComponents(rv, inputs, pol.componentCap(), func(id ID) { st.idents[id].capped = true })
 	before := make(map[SetHash]string, len(hashes))
 	after := make(map[SetHash]string, len(hashes))
@@ -179,10 +180,8 @@ func (g *Graph) resolveSets(ctx context.Context, sets map[SetHash]*setState, pol
 			ss := st.sets[in.hash]
 			ss.comp, ss.profile = cid, part.setProfile[j]
 			after[in.hash] = ss.profile
-			for _, id := range in.ids {
-				if rv.linking(id) {
-					st.idents[id].comp = cid
-				}
+			for _, id := range in.link {
+				st.idents[id].comp = cid
 			}
 		}
 		st.comps[cid] = list

@@ -88,6 +88,7 @@ type setInput struct {
 	hash   SetHash
 	ids    []ID
 	anchor RecordKey
+	link   []ID // the identifiers that may link, strongest first (see prepare)
 }
 
 // Refusal records a link that resolution did not make.
@@ -131,26 +132,59 @@ type resolver struct {
 	pol    *Policies
 	shared func(ID) bool
 	trace  bool
+	cache  map[ID]bool // linking status, filled by prepare
 }
 
 func (rv *resolver) linking(id ID) bool {
+	if l, ok := rv.cache[id]; ok {
+		return l
+	}
 	return rv.pol.BlockReason(id) == "" && !rv.shared(id)
 }
 
-// linkingIDs returns the identifiers of a set that may link, strongest first.
-func (rv *resolver) linkingIDs(ids []ID) []ID {
-	out := make([]ID, 0, len(ids))
-	for _, id := range ids {
-		if rv.linking(id) {
-			out = append(out, id)
+// prepare computes each input's linking identifiers once (blocking checks
+// and sharedness are not free) and caches each identifier's status. Call it
+// again after an identifier's status changes.
+func (rv *resolver) prepare(inputs []setInput) {
+	rv.cache = make(map[ID]bool, len(inputs)*2)
+	for i := range inputs {
+		var link []ID
+		for _, id := range inputs[i].ids {
+			l, ok := rv.cache[id]
+			if !ok {
+				l = rv.pol.BlockReason(id) == "" && !rv.shared(id)
+				rv.cache[id] = l
+			}
+			if l {
+				link = append(link, id)
+			}
 		}
+		rv.sortLinking(link)
+		inputs[i].link = link
 	}
-	slices.SortStableFunc(out, func(a, b ID) int {
+}
+
+func (rv *resolver) sortLinking(ids []ID) {
+	slices.SortStableFunc(ids, func(a, b ID) int {
 		if c := cmp.Compare(rv.pol.Policy(b.Type).Priority, rv.pol.Policy(a.Type).Priority); c != 0 {
 			return c
 		}
 		return a.Compare(b)
 	})
+}
+
+// linkingIDs returns the identifiers of a set that may link, strongest first.
+func (rv *resolver) linkingIDs(s *setInput) []ID {
+	if s.link != nil || rv.cache != nil {
+		return s.link
+	}
+	out := make([]ID, 0, len(s.ids))
+	for _, id := range s.ids {
+		if rv.linking(id) {
+			out = append(out, id)
+		}
+	}
+	rv.sortLinking(out)
 	return out
 }
 
@@ -169,12 +203,9 @@ func (rv *resolver) components(sets []setInput) [][]int {
 		}
 		return i
 	}
-	owner := make(map[ID]int)
-	for i, s := range sets {
-		for _, id := range s.ids {
-			if !rv.linking(id) {
-				continue
-			}
+	owner := make(map[ID]int, len(sets))
+	for i := range sets {
+		for _, id := range rv.linkingIDs(&sets[i]) {
 			if j, ok := owner[id]; ok {
 				a, b := find(i), find(j)
 				if a != b {
@@ -236,7 +267,7 @@ func (rv *resolver) partition(sets []setInput) *partition {
 
 	for _, si := range order {
 		s := sets[si]
-		ids := rv.linkingIDs(s.ids)
+		ids := rv.linkingIDs(&sets[si])
 		if len(ids) == 0 {
 			setCl[si] = newCluster(s.anchor)
 			continue
