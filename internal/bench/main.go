@@ -57,7 +57,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	n := fs.Int("n", 1_000_000, "records in the data set")
 	dir := fs.String("dir", "", "working directory for data files and stores (default: a temporary directory, removed at exit)")
-	scen := fs.String("scenarios", "floor,import,memory,ingest,lookup,scan", "comma-separated scenarios: floor, import, memory, ingest, lookup, scan, scaling, rss, or all")
+	scen := fs.String("scenarios", "floor,import,memory,ingest,lookup,scan,onebyone", "comma-separated scenarios: floor, import, memory, ingest, lookup, scan, onebyone, scaling, or all")
 	cpuprof := fs.String("cpuprofile", "", "write a CPU profile of the import scenarios to this file")
 	samples := fs.Int("samples", 10000, "single-record operations timed for latency figures")
 	fs.Usage = func() {
@@ -72,11 +72,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		cfg.scenarios[strings.TrimSpace(s)] = true
 	}
 	if cfg.scenarios["all"] {
-		for _, s := range []string{"floor", "import", "memory", "ingest", "lookup", "scan", "scaling", "rss"} {
+		for _, s := range []string{"floor", "import", "memory", "ingest", "lookup", "scan", "onebyone", "scaling"} {
 			cfg.scenarios[s] = true
 		}
 	}
-	if cfg.dir == "" {
+	if cfg.dir != "" {
+		if err := os.MkdirAll(cfg.dir, 0o755); err != nil {
+			return err
+		}
+	} else {
 		tmp, err := os.MkdirTemp("", "unify-bench-")
 		if err != nil {
 			return err
@@ -142,6 +146,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		defer synced.Close()
 		if err := benchIngest(ctx, cfg, synced, "badger, sync on"); err != nil {
+			return err
+		}
+	}
+	if cfg.scenarios["onebyone"] {
+		if err := benchOneByOne(ctx, cfg, data); err != nil {
 			return err
 		}
 	}
@@ -367,6 +376,69 @@ func benchIngest(ctx context.Context, cfg *config, eng *unify.Engine, name strin
 	}
 	p50, p99, mx := percentiles(lat)
 	fmt.Fprintf(cfg.out, "ingest one record (%s, %d records): p50 %s, p99 %s, max %s\n", name, len(lat), p50, p99, mx)
+	return nil
+}
+
+// benchOneByOne ingests the first tenth of the data set record by record
+// into Badger, then imports the same records in bulk into another store:
+// the ratio is what the bulk path buys.
+func benchOneByOne(ctx context.Context, cfg *config, path string) error {
+	n := max(1, cfg.n/10)
+	var recs []*profile.Record
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for len(recs) < n && sc.Scan() {
+		r, err := profile.DecodeJSON(sc.Bytes())
+		if err != nil {
+			f.Close()
+			return err
+		}
+		recs = append(recs, r)
+	}
+	f.Close()
+	timeIt := func(name string, load func(*unify.Engine) error) (time.Duration, error) {
+		dir := filepath.Join(cfg.dir, name)
+		os.RemoveAll(dir)
+		defer os.RemoveAll(dir)
+		eng, err := unify.Open(ctx, unify.Options{Dir: dir, PhoneRegion: "FI"})
+		if err != nil {
+			return 0, err
+		}
+		defer eng.Close()
+		start := time.Now()
+		err = load(eng)
+		return time.Since(start), err
+	}
+	one, err := timeIt("onebyone", func(eng *unify.Engine) error {
+		for _, r := range recs {
+			if _, err := eng.Ingest(ctx, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	bulk, err := timeIt("bulk", func(eng *unify.Engine) error {
+		_, err := eng.Import(ctx, func(yield func(*profile.Record, error) bool) {
+			for _, r := range recs {
+				if !yield(r, nil) {
+					return
+				}
+			}
+		}, unify.ImportOptions{})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(cfg.out, "record by record vs bulk (Badger, %d records): Ingest %s = %s, Import %s = %s: bulk %.1f× faster\n",
+		len(recs), one.Round(time.Millisecond), rate(int64(len(recs)), one), bulk.Round(time.Millisecond), rate(int64(len(recs)), bulk), one.Seconds()/bulk.Seconds())
 	return nil
 }
 
