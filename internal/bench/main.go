@@ -174,7 +174,7 @@ func dataset(cfg *config, n int) (string, error) {
 		return "", err
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
-	people := max(1, n/10)
+	people := max(1, n/9+1) // about ten records a person; the count is cut at n
 	g := gen.New(gen.Options{Seed: 1, People: people})
 	count := 0
 	limited := func(yield func(*profile.Record, int) bool) {
