@@ -464,3 +464,36 @@ func TestLoaderAgreesWithLink(t *testing.T) {
 		}
 	}
 }
+
+func TestComponentCap(t *testing.T) {
+	pol := identity.DefaultPolicies()
+	pol.MaxComponentSets = 10
+	g := identity.New(identity.Options{Policies: &pol})
+	s := memstore.New()
+	defer s.Close()
+	var warned bool
+	for i := range 20 {
+		// A value of a type without shared-value detection chains people.
+		res := link(t, s, g, rec{"pos", fmt.Sprint(i), int64(i), []identity.ID{
+			em(fmt.Sprintf("p%d@posti.fi", i)), {Type: "store_wifi", Value: "guest"}}})
+		for _, w := range res.Warnings {
+			if errors.Is(w, identity.ErrComponentCap) {
+				warned = true
+			}
+		}
+	}
+	if !warned {
+		t.Error("no ErrComponentCap warning")
+	}
+	got := dump(t, s, g)
+	if len(got) != 20 {
+		t.Errorf("%d profiles, want 20 (the chaining value unlinked)", len(got))
+	}
+	s.View(context.Background(), func(tx store.Tx) error {
+		st, err := g.ExplainID(tx, identity.ID{Type: "store_wifi", Value: "guest"})
+		if err != nil || !st.Capped || st.Profile != "" {
+			t.Errorf("capped value status: %+v, %v", st, err)
+		}
+		return nil
+	})
+}
