@@ -1,7 +1,9 @@
 package memstore
 
 import (
+	"cmp"
 	"context"
+	"slices"
 
 	"github.com/unifycdp/unify/store"
 )
@@ -20,14 +22,22 @@ func (s *Store) NewBatch(ctx context.Context) (store.Batch, error) {
 	if s.closed.Load() {
 		return nil, store.ErrClosed
 	}
-	return &batch{s: s, ctx: ctx, pending: newBtree()}, nil
+	return &batch{s: s, ctx: ctx}, nil
 }
 
+// batch collects its writes in order; a commit sorts them and keeps the
+// last write of each key.
 type batch struct {
 	s       *Store
 	ctx     context.Context
-	pending *btree
+	pending []seqItem
 	done    bool
+}
+
+// seqItem is a write and its position in the batch.
+type seqItem struct {
+	item
+	seq int
 }
 
 func (b *batch) Set(key, value []byte) error { return b.write(key, value, false) }
@@ -41,8 +51,11 @@ func (b *batch) write(key, value []byte, del bool) error {
 	case len(key) == 0:
 		return store.ErrEmptyKey
 	}
-	b.pending.set(newItem(key, value, del))
-	if b.pending.length >= batchFlushAt {
+	if b.pending == nil {
+		b.pending = make([]seqItem, 0, 1024)
+	}
+	b.pending = append(b.pending, seqItem{newItem(key, value, del), len(b.pending)})
+	if len(b.pending) >= batchFlushAt {
 		return b.commit()
 	}
 	return nil
@@ -58,9 +71,10 @@ func (b *batch) commit() error {
 	if s.closed.Load() {
 		return store.ErrClosed
 	}
-	if b.pending.length > 0 {
-		s.apply(b.pending, nil)
-		b.pending = newBtree()
+	if len(b.pending) > 0 {
+		s.apply(b.sorted(), nil)
+		clear(b.pending)
+		b.pending = b.pending[:0]
 	}
 	return nil
 }
@@ -76,4 +90,23 @@ func (b *batch) Flush() error {
 func (b *batch) Cancel() {
 	b.done = true
 	b.pending = nil
+}
+
+// sorted returns the pending writes sorted by key, the last of each key.
+func (b *batch) sorted() []item {
+	p := b.pending
+	slices.SortFunc(p, func(x, y seqItem) int {
+		if c := compareItems(&x.item, &y.item); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.seq, y.seq)
+	})
+	run := make([]item, 0, len(p))
+	for i := range p {
+		if i+1 < len(p) && p[i+1].pfx == p[i].pfx && string(p[i+1].key()) == string(p[i].key()) {
+			continue // overwritten
+		}
+		run = append(run, p[i].item)
+	}
+	return run
 }

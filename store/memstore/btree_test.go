@@ -15,11 +15,11 @@ func treeKeys(root *node, reverse bool, from []byte) []string {
 	var out []string
 	if reverse {
 		for c.seekLT(root, from); c.valid(); c.prev() {
-			out = append(out, string(c.item().key))
+			out = append(out, string(c.item().key()))
 		}
 	} else {
 		for c.seekGE(root, from); c.valid(); c.next() {
-			out = append(out, string(c.item().key))
+			out = append(out, string(c.item().key()))
 		}
 	}
 	return out
@@ -53,7 +53,7 @@ func TestBtreeModel(t *testing.T) {
 			tr.delete(k)
 			delete(model, string(k))
 		} else {
-			tr.set(item{key: k})
+			tr.set(newItem(k, nil, false))
 			model[string(k)] = true
 		}
 		if tr.length != len(model) {

@@ -31,12 +31,25 @@ type Store struct {
 	mu        sync.Mutex        // serializes commits; guards the fields below
 	active    map[*txn]struct{} // running read-write transactions
 	committed []commitRecord    // commits that running transactions may conflict with
+	// wowner owns the nodes that commits may change in place: those made
+	// by the commits since a snapshot was last in use when the next commit
+	// began. nil makes the next commit start a new owner.
+	wowner *owner
 }
 
-// snapshot is a committed state: a frozen tree and its commit timestamp.
+// snapshot is a committed state: a tree and its commit timestamp.
+//
+// A commit changes in place the nodes it owns (see Store.wowner) when no
+// transaction holds the state it replaces. Transactions hold a snapshot
+// through refs; the commit sets retired before it reads refs, and acquire
+// adds to refs before it reads retired, so (the atomics being sequentially
+// consistent) either the commit sees the reference and copies the nodes it
+// changes, or the reader sees retired and takes the new state instead.
 type snapshot struct {
-	tree *btree
-	ts   uint64
+	tree    *btree
+	ts      uint64
+	refs    atomic.Int64
+	retired atomic.Bool
 }
 
 type commitRecord struct {
@@ -79,7 +92,7 @@ func (s *Store) View(ctx context.Context, fn func(tx store.Tx) error) error {
 	if s.closed.Load() {
 		return store.ErrClosed
 	}
-	tx := &txn{s: s, snap: s.state.Load()}
+	tx := &txn{s: s, snap: s.acquire()}
 	defer tx.finish()
 	return fn(tx)
 }
@@ -109,9 +122,27 @@ func (s *Store) begin() (*txn, error) {
 	if s.closed.Load() {
 		return nil, store.ErrClosed
 	}
-	tx := &txn{s: s, update: true, snap: s.state.Load()}
+	st := s.state.Load() // not retired: commits retire it under s.mu
+	st.refs.Add(1)
+	tx := &txn{s: s, update: true, snap: st}
 	s.active[tx] = struct{}{}
 	return tx, nil
+}
+
+// acquire returns the latest committed state, held until release.
+func (s *Store) acquire() *snapshot {
+	st := s.state.Load()
+	st.refs.Add(1)
+	if !st.retired.Load() {
+		return st
+	}
+	// A commit is replacing st and may be changing its nodes.
+	st.refs.Add(-1)
+	s.mu.Lock()
+	st = s.state.Load()
+	st.refs.Add(1)
+	s.mu.Unlock()
+	return st
 }
 
 // end unregisters tx and forgets the commits that no running transaction
@@ -161,33 +192,35 @@ func (s *Store) commit(tx *txn) error {
 			}
 		}
 	}
-	s.apply(tx.pending, tx)
+	tx.release() // tx reads nothing more, so its commit may reuse its nodes
+	run := make([]item, 0, tx.pending.length)
+	var c cursor
+	for c.seekGE(tx.pending.root, nil); c.valid(); c.next() {
+		run = append(run, *c.item())
+	}
+	s.apply(run, tx)
 	return nil
 }
 
-// apply makes the writes in pending the latest committed state; it records
-// their fingerprints if some running transaction other than self may
-// conflict with them. s.mu must be held.
-func (s *Store) apply(pending *btree, self *txn) {
+// apply makes the writes in run (sorted by key, one per key) the latest
+// committed state; it records their fingerprints if some running
+// transaction other than self may conflict with them. s.mu must be held.
+func (s *Store) apply(run []item, self *txn) {
 	cur := s.state.Load()
-	next := &btree{root: cur.tree.root, length: cur.tree.length, owner: new(owner)}
+	cur.retired.Store(true)
+	if s.wowner == nil || cur.refs.Load() != 0 {
+		s.wowner = new(owner) // freeze every node a reader may hold
+	}
+	next := &btree{root: cur.tree.root, length: cur.tree.length, owner: s.wowner}
 	record := len(s.active) > 1 || (len(s.active) == 1 && self == nil)
 	var keys map[uint64]struct{}
 	if record {
-		keys = make(map[uint64]struct{}, pending.length)
-	}
-	var c cursor
-	for c.seekGE(pending.root, nil); c.valid(); c.next() {
-		it := c.item()
-		if it.del {
-			next.delete(it.key)
-		} else {
-			next.set(*it)
-		}
-		if record {
-			keys[s.fingerprint(it.key)] = struct{}{}
+		keys = make(map[uint64]struct{}, len(run))
+		for i := range run {
+			keys[s.fingerprint(run[i].key())] = struct{}{}
 		}
 	}
+	next.merge(run)
 	ts := cur.ts + 1
 	s.state.Store(&snapshot{tree: next, ts: ts})
 	if record {
@@ -202,7 +235,8 @@ type txn struct {
 	s       *Store
 	snap    *snapshot
 	update  bool
-	done    bool
+	done     bool
+	released bool // tx.snap.refs no longer counts tx
 	pending *btree
 	writes  int // Set and Delete calls, for Options.MaxTxnWrites
 	bytes   int // bytes in them, for Options.MaxTxnBytes
@@ -211,7 +245,18 @@ type txn struct {
 
 // finish ends tx: later calls on it and its iterators fail with
 // store.ErrTxnDone.
-func (tx *txn) finish() { tx.done = true }
+func (tx *txn) finish() {
+	tx.done = true
+	tx.release()
+}
+
+// release lets commits change the nodes of tx's snapshot in place.
+func (tx *txn) release() {
+	if !tx.released {
+		tx.released = true
+		tx.snap.refs.Add(-1)
+	}
+}
 
 func (tx *txn) Get(key []byte) ([]byte, error) {
 	if tx.done {
@@ -225,7 +270,7 @@ func (tx *txn) Get(key []byte) ([]byte, error) {
 			if it.del {
 				return nil, store.ErrNotFound
 			}
-			return clone(it.val), nil
+			return clone(it.val()), nil
 		}
 	}
 	if tx.update {
@@ -235,7 +280,7 @@ func (tx *txn) Get(key []byte) ([]byte, error) {
 	if !ok {
 		return nil, store.ErrNotFound
 	}
-	return clone(it.val), nil
+	return clone(it.val()), nil
 }
 
 // clone copies b; unlike bytes.Clone, an empty b gives an empty non-nil
@@ -274,14 +319,6 @@ func (tx *txn) write(key, value []byte, del bool) error {
 	tx.writes, tx.bytes = writes, n
 	tx.pending.set(newItem(key, value, del))
 	return nil
-}
-
-// newItem copies key and value into one allocation.
-func newItem(key, value []byte, del bool) item {
-	b := make([]byte, len(key)+len(value))
-	copy(b, key)
-	copy(b[len(key):], value)
-	return item{key: b[:len(key):len(key)], val: b[len(key):], del: del}
 }
 
 func (tx *txn) Iterate(opts store.IterOptions) store.Iterator {
@@ -334,7 +371,7 @@ func (it *iterator) Next() bool {
 			it.pc.seekGE(it.pend, it.lower)
 		}
 	} else if it.cur != nil {
-		it.advancePast(it.cur.key)
+		it.advancePast(it.cur.key())
 	}
 	for {
 		var c *item
@@ -347,29 +384,29 @@ func (it *iterator) Next() bool {
 			c = it.pc.item()
 		default:
 			c = it.pc.item()
-			d := bytes.Compare(it.bc.item().key, c.key)
+			d := bytes.Compare(it.bc.item().key(), c.key())
 			if (d < 0) != it.reverse && d != 0 {
 				c = it.bc.item()
 			}
 		}
-		if it.reverse && it.lower != nil && bytes.Compare(c.key, it.lower) < 0 ||
-			!it.reverse && it.upper != nil && bytes.Compare(c.key, it.upper) >= 0 {
+		if it.reverse && it.lower != nil && bytes.Compare(c.key(), it.lower) < 0 ||
+			!it.reverse && it.upper != nil && bytes.Compare(c.key(), it.upper) >= 0 {
 			return it.stop()
 		}
 		if !c.del {
 			it.cur = c
 			if it.tx.update {
-				it.tx.reads = append(it.tx.reads, it.tx.s.fingerprint(c.key))
+				it.tx.reads = append(it.tx.reads, it.tx.s.fingerprint(c.key()))
 			}
 			return true
 		}
-		it.advancePast(c.key)
+		it.advancePast(c.key())
 	}
 }
 
 func (it *iterator) advancePast(key []byte) {
 	for _, c := range [2]*cursor{&it.bc, &it.pc} {
-		if c.valid() && bytes.Equal(c.item().key, key) {
+		if c.valid() && bytes.Equal(c.item().key(), key) {
 			if it.reverse {
 				c.prev()
 			} else {
@@ -389,7 +426,7 @@ func (it *iterator) Key() []byte {
 	if it.cur == nil {
 		return nil
 	}
-	it.keyBuf = append(it.keyBuf[:0], it.cur.key...)
+	it.keyBuf = append(it.keyBuf[:0], it.cur.key()...)
 	return it.keyBuf
 }
 
@@ -402,9 +439,9 @@ func (it *iterator) Value() ([]byte, error) {
 		return nil, nil
 	}
 	if it.valBuf == nil {
-		it.valBuf = make([]byte, 0, len(it.cur.val))
+		it.valBuf = make([]byte, 0, len(it.cur.val()))
 	}
-	it.valBuf = append(it.valBuf[:0], it.cur.val...)
+	it.valBuf = append(it.valBuf[:0], it.cur.val()...)
 	return it.valBuf, nil
 }
 
