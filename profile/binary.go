@@ -3,8 +3,8 @@ package profile
 import (
 	"encoding/binary"
 	"fmt"
-	"maps"
 	"math"
+	"math/bits"
 	"slices"
 	"time"
 
@@ -13,19 +13,31 @@ import (
 )
 
 // Binary format versions: the first byte of an encoding.
+//
+// Version 2 writes times as one varint (seconds, shifted left by one, the
+// low bit telling whether nanoseconds follow) and, in profiles, strings as
+// references into a table of distinct strings stored after the body.
 const (
-	recordFormatV1  byte = 1
-	profileFormatV1 byte = 1
+	recordFormat  byte = 2
+	profileFormat byte = 2
 )
 
 // writer appends the binary encoding: uvarint lengths and counts, zig-zag
-// varints for signed numbers, strings as length and bytes.
+// varints for signed numbers, strings as length and bytes. (The profile
+// encoding writes strings as references: see pwriter.)
 type writer struct{ b []byte }
 
-func (w *writer) uvarint(u uint64) { w.b = binary.AppendUvarint(w.b, u) }
-func (w *writer) varint(i int64)   { w.b = binary.AppendVarint(w.b, i) }
-func (w *writer) int(i int)        { w.varint(int64(i)) }
-func (w *writer) money(m Money)    { w.varint(int64(m)) }
+func (w *writer) uvarint(u uint64) {
+	if u < 0x80 {
+		w.b = append(w.b, byte(u))
+		return
+	}
+	w.b = binary.AppendUvarint(w.b, u)
+}
+
+func (w *writer) varint(i int64) { w.uvarint(uint64(i<<1) ^ uint64(i>>63)) }
+func (w *writer) int(i int)      { w.varint(int64(i)) }
+func (w *writer) money(m Money)  { w.varint(int64(m)) }
 
 func (w *writer) str(s string) {
 	w.uvarint(uint64(len(s)))
@@ -40,24 +52,35 @@ func (w *writer) bool(b bool) {
 	}
 }
 
-// time writes Unix seconds and nanoseconds; the zero Time round trips.
+// time writes zig-zag Unix seconds shifted left by one, the low bit set when
+// a uvarint of nanoseconds follows. The zero Time round trips.
 func (w *writer) time(t time.Time) {
-	w.varint(t.Unix())
-	w.uvarint(uint64(t.Nanosecond()))
-}
-
-func (w *writer) strs(s []string) {
-	w.uvarint(uint64(len(s)))
-	for _, v := range s {
-		w.str(v)
+	sec, nsec := t.Unix(), t.Nanosecond()
+	// Times beyond the years 0 to 9999 stay beyond them without overflow,
+	// so that decoding rejects them.
+	sec = min(max(sec, minTime-1), maxTime+1)
+	u := (uint64(sec<<1) ^ uint64(sec>>63)) << 1
+	if nsec == 0 {
+		w.uvarint(u)
+		return
 	}
+	w.uvarint(u | 1)
+	w.uvarint(uint64(nsec))
 }
 
 func (w *writer) value(v Value) {
+	if v.kind == ValueString {
+		w.b = append(w.b, byte(ValueString))
+		w.str(v.s)
+		return
+	}
+	w.scalar(v)
+}
+
+// scalar writes a Value other than a string.
+func (w *writer) scalar(v Value) {
 	w.b = append(w.b, byte(v.kind))
 	switch v.kind {
-	case ValueString:
-		w.str(v.s)
 	case ValueNumber:
 		w.b = binary.LittleEndian.AppendUint64(w.b, math.Float64bits(v.n))
 	case ValueBool:
@@ -70,32 +93,35 @@ func (w *writer) id(id identity.ID) {
 	w.str(id.Value)
 }
 
-func (w *writer) consents(cs []consent.Consent) {
-	w.uvarint(uint64(len(cs)))
-	for _, c := range cs {
-		w.str(string(c.Purpose))
-		w.str(string(c.Status))
-		w.time(c.Time)
-		w.str(c.Source)
-		w.str(c.RecordID)
-		w.bool(c.Scope != nil)
-		if c.Scope != nil {
-			w.id(*c.Scope)
-		}
+func (w *writer) consent(c *consent.Consent) {
+	w.str(string(c.Purpose))
+	w.str(string(c.Status))
+	w.time(c.Time)
+	w.str(c.Source)
+	w.str(c.RecordID)
+	w.bool(c.Scope != nil)
+	if c.Scope != nil {
+		w.id(*c.Scope)
 	}
 }
 
-// writeMap writes m with its keys in ascending order.
-func writeMap[K ~string, V any](w *writer, m map[K]V, f func(V)) {
-	w.uvarint(uint64(len(m)))
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		w.str(string(k))
-		f(m[k])
+// sortedKeys returns the keys of m in ascending order, in buf when it is
+// large enough.
+func sortedKeys[K ~string, V any](m map[K]V, buf []K) []K {
+	keys := buf[:0]
+	for k := range m {
+		keys = append(keys, k)
 	}
+	if len(keys) > 1 {
+		slices.Sort(keys)
+	}
+	return keys
 }
 
-// reader decodes what writer wrote. The first error sticks, and every read
-// after it returns a zero value. Strings are cut from one copy of the input.
+// reader decodes what writer wrote. The first error sticks: it cuts the
+// data at the failing offset, so that every read after it finds the end and
+// returns a zero value. Strings are cut from one copy of the input. (The
+// profile encoding reads strings as references: see preader.)
 type reader struct {
 	b   []byte
 	s   string // string(b), so that strings share one allocation
@@ -103,35 +129,37 @@ type reader struct {
 	err error
 }
 
-func newReader(b []byte) *reader { return &reader{b: b, s: string(b)} }
-
 func (r *reader) fail(format string, args ...any) {
 	if r.err == nil {
 		r.err = &FieldError{Offset: int64(r.off), Err: fmt.Errorf("%w: "+format, append([]any{ErrCorrupt}, args...)...)}
 	}
+	if r.off > len(r.b) {
+		r.off = len(r.b)
+	}
+	r.b = r.b[:r.off]
 }
 
 func (r *reader) byte() byte {
-	if r.err != nil {
-		return 0
+	if r.off < len(r.b) {
+		c := r.b[r.off]
+		r.off++
+		return c
 	}
-	if r.off >= len(r.b) {
-		r.fail("unexpected end of data")
-		return 0
-	}
-	c := r.b[r.off]
-	r.off++
-	return c
+	r.fail("unexpected end of data")
+	return 0
 }
 
-func (r *reader) uvarint() uint64 { return readVarint(r, binary.Uvarint) }
-func (r *reader) varint() int64   { return readVarint(r, binary.Varint) }
-
-func readVarint[T uint64 | int64](r *reader, decode func([]byte) (T, int)) T {
-	if r.err != nil {
-		return 0
+func (r *reader) uvarint() uint64 {
+	if r.off < len(r.b) && r.b[r.off] < 0x80 {
+		c := r.b[r.off]
+		r.off++
+		return uint64(c)
 	}
-	v, n := decode(r.b[r.off:])
+	return r.uvarintSlow()
+}
+
+func (r *reader) uvarintSlow() uint64 {
+	v, n := binary.Uvarint(r.b[r.off:])
 	if n <= 0 {
 		r.fail("bad varint")
 		return 0
@@ -140,9 +168,14 @@ func readVarint[T uint64 | int64](r *reader, decode func([]byte) (T, int)) T {
 	return v
 }
 
+func (r *reader) varint() int64 {
+	u := r.uvarint()
+	return int64(u>>1) ^ -int64(u&1)
+}
+
 func (r *reader) int() int {
 	i := r.varint()
-	if int64(int(i)) != i {
+	if bits.UintSize == 32 && int64(int(i)) != i {
 		r.fail("integer out of range")
 		return 0
 	}
@@ -163,7 +196,7 @@ func (r *reader) count() int {
 
 func (r *reader) str() string {
 	n := r.count()
-	if r.err != nil || n == 0 {
+	if n == 0 {
 		return ""
 	}
 	s := r.s[r.off : r.off+n]
@@ -189,43 +222,37 @@ var (
 )
 
 func (r *reader) time() time.Time {
-	sec := r.varint()
-	nsec := r.uvarint()
-	if r.err != nil {
-		return time.Time{}
+	u := r.uvarint()
+	sec := int64(u>>2) ^ -int64(u>>1&1)
+	var nsec uint64
+	if u&1 != 0 {
+		if nsec = r.uvarint(); nsec == 0 || nsec >= 1e9 {
+			r.fail("bad nanoseconds")
+			return time.Time{}
+		}
 	}
-	if sec < minTime || sec > maxTime || nsec >= 1e9 {
+	if sec < minTime || sec > maxTime {
 		r.fail("time out of range")
 		return time.Time{}
 	}
 	return time.Unix(sec, int64(nsec)).UTC()
 }
 
-// strs reads a list of strings; sorted demands a strictly ascending list.
-func (r *reader) strs(sorted bool) []string {
-	n := r.count()
-	if n == 0 {
-		return nil
-	}
-	s := make([]string, n)
-	for i := range s {
-		s[i] = r.str()
-		if sorted && i > 0 && s[i] <= s[i-1] {
-			r.fail("set not in ascending order")
-		}
-	}
-	return s
-}
-
 func (r *reader) value() Value {
 	k := ValueKind(r.byte())
+	if k == ValueString {
+		return Value{kind: ValueString, s: r.str()}
+	}
+	return r.scalar(k)
+}
+
+// scalar reads a Value of kind k other than a string.
+func (r *reader) scalar(k ValueKind) Value {
 	switch k {
 	case ValueNull:
 		return Value{}
-	case ValueString:
-		return StringValue(r.str())
 	case ValueNumber:
-		if r.err != nil || len(r.b)-r.off < 8 {
+		if len(r.b)-r.off < 8 {
 			r.fail("unexpected end of data")
 			return Value{}
 		}
@@ -234,7 +261,7 @@ func (r *reader) value() Value {
 		if math.IsNaN(f) || math.IsInf(f, 0) {
 			r.fail("number not finite")
 		}
-		return NumberValue(f)
+		return Value{kind: ValueNumber, n: f}
 	case ValueBool:
 		return BoolValue(r.bool())
 	}
@@ -246,48 +273,27 @@ func (r *reader) id() identity.ID {
 	return identity.ID{Type: identity.Type(r.str()), Value: r.str()}
 }
 
-func (r *reader) consents() []consent.Consent {
-	n := r.count()
-	if n == 0 {
-		return nil
+// consent reads a consent.
+func (r *reader) consent(c *consent.Consent) {
+	c.Purpose = consent.Purpose(r.str())
+	c.Status = consent.Status(r.str())
+	c.Time = r.time()
+	c.Source = r.str()
+	c.RecordID = r.str()
+	if r.bool() {
+		scope := new(identity.ID)
+		*scope = r.id()
+		c.Scope = scope
 	}
-	cs := make([]consent.Consent, n)
-	for i := range cs {
-		c := &cs[i]
-		c.Purpose = consent.Purpose(r.str())
-		c.Status = consent.Status(r.str())
-		c.Time = r.time()
-		c.Source = r.str()
-		c.RecordID = r.str()
-		if r.bool() {
-			id := r.id()
-			c.Scope = &id
-		}
-	}
-	return cs
 }
 
-// readMap reads a map written by writeMap; keys must ascend strictly. It
-// returns nil for an empty map.
-func readMap[K ~string, V any](r *reader, f func() V) map[K]V {
-	n := r.count()
-	if n == 0 {
-		return nil
+// key reads a map key, which must be greater than prev unless first.
+func (r *reader) key(prev string, first bool) string {
+	k := r.str()
+	if !first && k <= prev {
+		r.fail("map keys not in ascending order")
 	}
-	m := make(map[K]V, n)
-	prev := ""
-	for i := range n {
-		k := r.str()
-		if i > 0 && k <= prev {
-			r.fail("map keys not in ascending order")
-		}
-		if r.err != nil {
-			return nil
-		}
-		prev = k
-		m[K(k)] = f()
-	}
-	return m
+	return k
 }
 
 // done checks that all input was read.
@@ -301,6 +307,8 @@ func (r *reader) done() error {
 func (r *reader) version(want byte) {
 	if v := r.byte(); r.err == nil && v != want {
 		r.err = &FieldError{Offset: 0, Err: fmt.Errorf("%w %d", ErrVersion, v)}
+		r.b = r.b[:0]
+		r.off = 0
 	}
 }
 
@@ -318,46 +326,61 @@ const (
 // result equals r, with nil for empty slices and maps and times in UTC. The
 // encoding is deterministic: equal records give equal bytes.
 func (r *Record) AppendBinary(dst []byte) ([]byte, error) {
-	w := writer{b: append(dst, recordFormatV1)}
+	w := writer{b: append(dst, recordFormat)}
 	w.str(r.Source)
 	w.str(r.ID)
 	w.str(string(r.Kind))
 	w.time(r.Time)
 	w.uvarint(uint64(len(r.Identifiers)))
-	for _, id := range r.Identifiers {
+	for i := range r.Identifiers {
+		id := &r.Identifiers[i]
 		w.str(string(id.Type))
 		w.str(id.Raw)
 		w.str(id.Value)
 		w.str(id.Problem)
 	}
 	var flags byte
-	for i, p := range [...]bool{r.Customer != nil, r.Order != nil, r.Event != nil, r.Ticket != nil} {
-		if p {
-			flags |= 1 << i
-		}
+	if r.Customer != nil {
+		flags |= hasCustomer
+	}
+	if r.Order != nil {
+		flags |= hasOrder
+	}
+	if r.Event != nil {
+		flags |= hasEvent
+	}
+	if r.Ticket != nil {
+		flags |= hasTicket
 	}
 	w.b = append(w.b, flags)
 	if c := r.Customer; c != nil {
-		for _, s := range [...]string{c.FirstName, c.LastName, c.Birthdate, c.Language, c.Gender} {
-			w.str(s)
-		}
+		w.str(c.FirstName)
+		w.str(c.LastName)
+		w.str(c.Birthdate)
+		w.str(c.Language)
+		w.str(c.Gender)
 		w.bool(c.Address != nil)
 		if a := c.Address; a != nil {
-			for _, s := range [...]string{a.Street, a.PostalCode, a.City, a.Region, a.Country} {
-				w.str(s)
-			}
+			w.str(a.Street)
+			w.str(a.PostalCode)
+			w.str(a.City)
+			w.str(a.Region)
+			w.str(a.Country)
 		}
-		writeMap(&w, c.Attributes, w.value)
+		w.values(c.Attributes)
 	}
 	if o := r.Order; o != nil {
-		for _, s := range [...]string{o.OrderID, o.Store, o.Channel, o.Currency, o.Coupon} {
-			w.str(s)
-		}
+		w.str(o.OrderID)
+		w.str(o.Store)
+		w.str(o.Channel)
+		w.str(o.Currency)
+		w.str(o.Coupon)
 		w.money(o.Total)
 		w.money(o.Discount)
 		w.bool(o.Return)
 		w.uvarint(uint64(len(o.Lines)))
-		for _, l := range o.Lines {
+		for i := range o.Lines {
+			l := &o.Lines[i]
 			w.str(l.SKU)
 			w.str(l.Name)
 			w.str(l.Category)
@@ -367,30 +390,59 @@ func (r *Record) AppendBinary(dst []byte) ([]byte, error) {
 		}
 	}
 	if e := r.Event; e != nil {
-		for _, s := range [...]string{e.Name, e.Channel, e.URL, e.Category, e.Query, e.Campaign} {
-			w.str(s)
-		}
+		w.str(e.Name)
+		w.str(e.Channel)
+		w.str(e.URL)
+		w.str(e.Category)
+		w.str(e.Query)
+		w.str(e.Campaign)
 	}
 	if t := r.Ticket; t != nil {
-		for _, s := range [...]string{t.Reason, t.Priority, t.Channel, t.Status} {
-			w.str(s)
-		}
+		w.str(t.Reason)
+		w.str(t.Priority)
+		w.str(t.Channel)
+		w.str(t.Status)
 	}
-	w.consents(r.Consents)
-	writeMap(&w, r.Properties, w.value)
+	w.uvarint(uint64(len(r.Consents)))
+	for i := range r.Consents {
+		w.consent(&r.Consents[i])
+	}
+	w.values(r.Properties)
 	return w.b, nil
+}
+
+// values writes a map of Values with its keys in ascending order.
+func (w *writer) values(m map[string]Value) {
+	w.uvarint(uint64(len(m)))
+	if len(m) == 0 {
+		return
+	}
+	var buf [16]string
+	for _, k := range sortedKeys(m, buf[:]) {
+		w.str(k)
+		w.value(m[k])
+	}
 }
 
 // MarshalBinary returns the encoding of AppendBinary.
 func (r *Record) MarshalBinary() ([]byte, error) { return r.AppendBinary(nil) }
+
+// orderParts holds an order and its first lines, allocated together.
+type orderParts struct {
+	order Order
+	lines [2]OrderLine
+}
 
 // UnmarshalBinary decodes what AppendBinary wrote, replacing all of r. It
 // returns a *FieldError wrapping ErrCorrupt or ErrVersion for data it cannot
 // read; it never panics. The decoded strings share one copy of b.
 func (r *Record) UnmarshalBinary(b []byte) error {
 	*r = Record{}
-	rd := newReader(b)
-	rd.version(recordFormatV1)
+	rd := reader{b: b}
+	rd.version(recordFormat)
+	if rd.err == nil {
+		rd.s = string(b)
+	}
 	r.Source = rd.str()
 	r.ID = rd.str()
 	r.Kind = Kind(rd.str())
@@ -408,33 +460,45 @@ func (r *Record) UnmarshalBinary(b []byte) error {
 	flags := rd.byte()
 	if flags&^hasAll != 0 {
 		rd.fail("bad payload flags %#x", flags)
+		flags = 0
 	}
-	if flags&hasCustomer != 0 && rd.err == nil {
+	if flags&hasCustomer != 0 {
 		c := new(Customer)
 		r.Customer = c
-		for _, p := range [...]*string{&c.FirstName, &c.LastName, &c.Birthdate, &c.Language, &c.Gender} {
-			*p = rd.str()
-		}
+		c.FirstName = rd.str()
+		c.LastName = rd.str()
+		c.Birthdate = rd.str()
+		c.Language = rd.str()
+		c.Gender = rd.str()
 		if rd.bool() {
 			a := new(Address)
 			c.Address = a
-			for _, p := range [...]*string{&a.Street, &a.PostalCode, &a.City, &a.Region, &a.Country} {
-				*p = rd.str()
-			}
+			a.Street = rd.str()
+			a.PostalCode = rd.str()
+			a.City = rd.str()
+			a.Region = rd.str()
+			a.Country = rd.str()
 		}
-		c.Attributes = readMap[string](rd, rd.value)
+		c.Attributes = rd.values()
 	}
-	if flags&hasOrder != 0 && rd.err == nil {
-		o := new(Order)
+	if flags&hasOrder != 0 {
+		parts := new(orderParts)
+		o := &parts.order
 		r.Order = o
-		for _, p := range [...]*string{&o.OrderID, &o.Store, &o.Channel, &o.Currency, &o.Coupon} {
-			*p = rd.str()
-		}
+		o.OrderID = rd.str()
+		o.Store = rd.str()
+		o.Channel = rd.str()
+		o.Currency = rd.str()
+		o.Coupon = rd.str()
 		o.Total = rd.money()
 		o.Discount = rd.money()
 		o.Return = rd.bool()
 		if n := rd.count(); n > 0 {
-			o.Lines = make([]OrderLine, n)
+			if n <= len(parts.lines) {
+				o.Lines = parts.lines[:n:n]
+			} else {
+				o.Lines = make([]OrderLine, n)
+			}
 			for i := range o.Lines {
 				l := &o.Lines[i]
 				l.SKU = rd.str()
@@ -446,25 +510,53 @@ func (r *Record) UnmarshalBinary(b []byte) error {
 			}
 		}
 	}
-	if flags&hasEvent != 0 && rd.err == nil {
+	if flags&hasEvent != 0 {
 		e := new(Event)
 		r.Event = e
-		for _, p := range [...]*string{&e.Name, &e.Channel, &e.URL, &e.Category, &e.Query, &e.Campaign} {
-			*p = rd.str()
-		}
+		e.Name = rd.str()
+		e.Channel = rd.str()
+		e.URL = rd.str()
+		e.Category = rd.str()
+		e.Query = rd.str()
+		e.Campaign = rd.str()
 	}
-	if flags&hasTicket != 0 && rd.err == nil {
+	if flags&hasTicket != 0 {
 		t := new(Ticket)
 		r.Ticket = t
-		for _, p := range [...]*string{&t.Reason, &t.Priority, &t.Channel, &t.Status} {
-			*p = rd.str()
+		t.Reason = rd.str()
+		t.Priority = rd.str()
+		t.Channel = rd.str()
+		t.Status = rd.str()
+	}
+	if n := rd.count(); n > 0 {
+		r.Consents = make([]consent.Consent, n)
+		for i := range r.Consents {
+			rd.consent(&r.Consents[i])
 		}
 	}
-	r.Consents = rd.consents()
-	r.Properties = readMap[string](rd, rd.value)
+	r.Properties = rd.values()
 	if err := rd.done(); err != nil {
 		*r = Record{}
 		return err
 	}
 	return nil
+}
+
+// values reads a map of Values written by writer.values; nil when empty.
+func (r *reader) values() map[string]Value {
+	n := r.count()
+	if n == 0 {
+		return nil
+	}
+	m := make(map[string]Value, n)
+	prev := ""
+	for i := range n {
+		k := r.key(prev, i == 0)
+		if r.err != nil {
+			return nil
+		}
+		prev = k
+		m[k] = r.value()
+	}
+	return m
 }

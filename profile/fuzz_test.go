@@ -84,7 +84,7 @@ func FuzzRecordBinary(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add([]byte{})
-	f.Add([]byte{recordFormatV1})
+	f.Add([]byte{recordFormat})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var r Record
 		if err := r.UnmarshalBinary(b); err != nil {

@@ -412,12 +412,76 @@ func (d *decoder) integer() (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	if n, ok := smallInt(b); ok {
+		return int(n), nil
+	}
 	n, err := strconv.ParseInt(string(b), 10, 0)
 	if err != nil {
 		d.pos = start
 		return 0, d.errorf(ErrInvalid, "want an integer, got %s", b)
 	}
 	return int(n), nil
+}
+
+// smallInt parses a JSON number of at most 15 digits and no fraction or
+// exponent; ok is false for any other.
+func smallInt(b []byte) (n int64, ok bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 15 {
+		return 0, false
+	}
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+// exact10 holds the powers of ten that float64 represents exactly.
+var exact10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// fastFloat parses a JSON number without an exponent whose digits fit 15
+// decimal digits: their value and the power of ten are exact, so one
+// division rounds correctly, as strconv.ParseFloat does. ok is false for any
+// other number.
+func fastFloat(b []byte) (f float64, ok bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	var mant uint64
+	digits, frac := 0, -1
+	for i, c := range b {
+		switch {
+		case '0' <= c && c <= '9':
+			mant = mant*10 + uint64(c-'0')
+			digits++
+		case c == '.' && frac < 0:
+			frac = i
+		default:
+			return 0, false
+		}
+	}
+	if digits == 0 || digits > 15 {
+		return 0, false
+	}
+	f = float64(mant)
+	if frac >= 0 {
+		f /= exact10[len(b)-frac-1]
+	}
+	if neg {
+		f = -f
+	}
+	return f, true
 }
 
 func (d *decoder) boolean() (bool, error) {
@@ -477,6 +541,9 @@ func (d *decoder) value() (Value, error) {
 		if err != nil {
 			return Value{}, err
 		}
+		if f, ok := fastFloat(b); ok {
+			return NumberValue(f), nil
+		}
 		f, err := strconv.ParseFloat(string(b), 64)
 		if err != nil {
 			d.pos = start
@@ -535,18 +602,25 @@ func (d *decoder) record(r *Record) error {
 		case 3:
 			r.Time, err = d.timestamp()
 		case 4:
+			// Collect on the stack, then allocate once.
+			var buf [8]Identifier
+			ids := buf[:0]
 			err = d.array(func(int) error {
 				var id Identifier
 				err := d.stringFields(identifierFields, []*string{(*string)(&id.Type), &id.Raw, &id.Value, &id.Problem})
-				r.Identifiers = append(r.Identifiers, id)
+				ids = append(ids, id)
 				return err
 			})
+			if len(ids) > 0 {
+				r.Identifiers = append([]Identifier(nil), ids...)
+			}
 		case 5:
 			r.Customer = new(Customer)
 			err = d.customer(r.Customer)
 		case 6:
-			r.Order = new(Order)
-			err = d.order(r.Order)
+			parts := new(orderParts)
+			r.Order = &parts.order
+			err = d.order(&parts.order, parts.lines[:0])
 		case 7:
 			e := new(Event)
 			r.Event = e
@@ -556,12 +630,17 @@ func (d *decoder) record(r *Record) error {
 			r.Ticket = t
 			err = d.stringFields(ticketFields, []*string{&t.Reason, &t.Priority, &t.Channel, &t.Status})
 		case 9:
+			var buf [8]consent.Consent
+			cs := buf[:0]
 			err = d.array(func(int) error {
 				var c consent.Consent
 				err := d.consent(&c)
-				r.Consents = append(r.Consents, c)
+				cs = append(cs, c)
 				return err
 			})
+			if len(cs) > 0 {
+				r.Consents = append([]consent.Consent(nil), cs...)
+			}
 		case 10:
 			r.Properties, err = d.values()
 		}
@@ -598,7 +677,9 @@ func (d *decoder) customer(c *Customer) error {
 	})
 }
 
-func (d *decoder) order(o *Order) error {
+// order decodes o; its lines go to the end of lines, which has room for a
+// few (see orderParts).
+func (d *decoder) order(o *Order, lines []OrderLine) error {
 	return d.fields(orderFields, func(i int) (err error) {
 		switch i {
 		case 4:
@@ -611,9 +692,12 @@ func (d *decoder) order(o *Order) error {
 			err = d.array(func(int) error {
 				var l OrderLine
 				err := d.line(&l)
-				o.Lines = append(o.Lines, l)
+				lines = append(lines, l)
 				return err
 			})
+			if len(lines) > 0 {
+				o.Lines = lines[:len(lines):len(lines)]
+			}
 		default:
 			p := [...]*string{&o.OrderID, &o.Store, &o.Channel, &o.Currency, nil, nil, &o.Coupon}[i]
 			*p, err = d.str()
@@ -769,7 +853,7 @@ func parseTime(b []byte) (time.Time, bool) {
 		}
 		b = b[i:]
 	}
-	var off int
+	var off int64
 	switch {
 	case len(b) == 1 && (b[0] == 'Z' || b[0] == 'z'):
 	case len(b) == 6 && (b[0] == '+' || b[0] == '-') && b[3] == ':':
@@ -778,18 +862,37 @@ func parseTime(b []byte) (time.Time, bool) {
 		if !ok1 || !ok2 || h > 23 || m > 59 {
 			return time.Time{}, false
 		}
-		off = (h*60 + m) * 60
+		off = int64(h*60+m) * 60
 		if b[0] == '-' {
 			off = -off
 		}
 	default:
 		return time.Time{}, false
 	}
-	t := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC).Add(-time.Duration(off) * time.Second)
-	if y := t.Year(); y < 0 || y > 9999 {
+	unix := daysSinceEpoch(year, month, day)*86400 + int64(hour*3600+minute*60+sec) - off
+	if unix < minTime || unix > maxTime {
 		return time.Time{}, false // in UTC, outside what RFC 3339 can write
 	}
-	return t, true
+	return time.Unix(unix, int64(nsec)).UTC(), true
+}
+
+// daysSinceEpoch returns the days from 1970-01-01 to the given date of the
+// proleptic Gregorian calendar (year 0 is 1 BC).
+func daysSinceEpoch(year, month, day int) int64 {
+	y := int64(year)
+	if month <= 2 {
+		y--
+	}
+	era := y
+	if era < 0 {
+		era -= 399
+	}
+	era /= 400
+	yoe := y - era*400 // [0, 399]
+	mp := int64(month+9) % 12
+	doy := (153*mp+2)/5 + int64(day) - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return era*146097 + doe - 719468
 }
 
 func daysIn(m time.Month, year int) int {

@@ -1,55 +1,108 @@
 package profile
 
-import "github.com/unifycdp/unify/consent"
+import (
+	"encoding/binary"
+	"math"
+	"slices"
+
+	"github.com/unifycdp/unify/consent"
+	"github.com/unifycdp/unify/identity"
+)
+
+// The profile encoding is the format version byte, the offset of the string
+// table as a 4-byte little-endian number, the body, and the string table
+// (see strTable.appendTo). Strings in the body are references into the
+// table, so that a source, record ID or key that recurs is stored once and
+// decoding copies only the distinct string bytes.
+const profileHeader = 5
 
 // AppendBinary appends the compact binary encoding of p to dst, for storage.
 // It holds everything Apply needs to continue, so a stored profile can be
 // loaded, updated with one more record and stored again. The encoding is
 // deterministic.
 func (p *Profile) AppendBinary(dst []byte) ([]byte, error) {
-	w := writer{b: append(dst, profileFormatV1)}
+	start := len(dst)
+	var w pwriter
+	w.b = append(dst, profileFormat, 0, 0, 0, 0)
+	t := &p.Traits
 	w.str(p.ID)
+	lists := len(p.Aliases) + len(t.Channels) + len(t.CategoriesBought) + len(t.CategoriesBrowsed) + len(t.Coupons) + len(p.Segments)
+	for i := range p.Identifiers {
+		lists += len(p.Identifiers[i].Sources)
+	}
+	w.uvarint(uint64(lists))
 	w.strs(p.Aliases)
 	w.int(p.Records)
 	w.time(p.FirstSeen)
 	w.time(p.LastSeen)
 	w.uvarint(uint64(len(p.Identifiers)))
-	for _, info := range p.Identifiers {
+	for i := range p.Identifiers {
+		info := &p.Identifiers[i]
 		w.id(info.ID)
 		w.strs(info.Sources)
 		w.time(info.FirstSeen)
 		w.time(info.LastSeen)
 		w.int(info.Records)
 	}
-	writeMap(&w, p.Attributes, func(a Attribute) {
-		w.value(a.Value)
-		w.str(a.Source)
-		w.str(a.RecordID)
-		w.time(a.Time)
-	})
-	w.consents(p.Consents.Slice())
-	t := &p.Traits
+	w.uvarint(uint64(len(p.Attributes)))
+	if len(p.Attributes) > 0 {
+		var buf [32]string
+		for _, k := range sortedKeys(p.Attributes, buf[:]) {
+			a := p.Attributes[k]
+			w.str(k)
+			w.value(a.Value)
+			w.str(a.Source)
+			w.str(a.RecordID)
+			w.time(a.Time)
+		}
+	}
+	w.uvarint(uint64(p.Consents.Len()))
+	for c := range p.Consents.All() {
+		w.consent(&c)
+	}
 	w.int(t.OrderCount)
 	w.int(t.Returns)
-	writeMap(&w, t.SpendByCurrency, func(cs CurrencySpend) {
-		w.int(cs.Orders)
-		w.int(cs.Returns)
-		w.money(cs.Net)
-		writeMap(&w, cs.ByChannel, w.money)
-	})
-	writeMap(&w, t.OrderCountByChannel, w.int)
-	writeMap(&w, t.OrderCountByStore, w.int)
+	w.uvarint(uint64(len(t.SpendByCurrency)))
+	if len(t.SpendByCurrency) > 0 {
+		var buf [8]string
+		for _, k := range sortedKeys(t.SpendByCurrency, buf[:]) {
+			cs := t.SpendByCurrency[k]
+			w.str(k)
+			w.int(cs.Orders)
+			w.int(cs.Returns)
+			w.money(cs.Net)
+			writeNumbers(&w, cs.ByChannel)
+		}
+	}
+	writeNumbers(&w, t.OrderCountByChannel)
+	writeNumbers(&w, t.OrderCountByStore)
 	w.time(t.FirstOrder)
 	w.time(t.LastOrder)
 	w.time(t.LastSeen)
-	for _, s := range [...][]string{t.Channels, t.CategoriesBought, t.CategoriesBrowsed, t.Coupons} {
-		w.strs(s)
-	}
-	writeMap(&w, t.EventCounts, w.int)
+	w.strs(t.Channels)
+	w.strs(t.CategoriesBought)
+	w.strs(t.CategoriesBrowsed)
+	w.strs(t.Coupons)
+	writeNumbers(&w, t.EventCounts)
 	w.int(t.Tickets)
-	writeMap(&w, t.RecordsByKind, w.int)
+	writeNumbers(&w, t.RecordsByKind)
 	w.strs(p.Segments)
+	binary.LittleEndian.PutUint32(w.b[start+1:], uint32(len(w.b)-start))
+	w.tab.appendTo(&w.writer)
 	return w.b, nil
+}
+
+// writeNumbers writes a map of numbers with its keys in ascending order.
+func writeNumbers[K ~string, V int | Money](w *pwriter, m map[K]V) {
+	w.uvarint(uint64(len(m)))
+	if len(m) == 0 {
+		return
+	}
+	var buf [16]K
+	for _, k := range sortedKeys(m, buf[:]) {
+		w.str(string(k))
+		w.varint(int64(m[k]))
+	}
 }
 
 // MarshalBinary returns the encoding of AppendBinary.
@@ -57,13 +110,21 @@ func (p *Profile) MarshalBinary() ([]byte, error) { return p.AppendBinary(nil) }
 
 // UnmarshalBinary decodes what AppendBinary wrote, replacing all of p. It
 // returns a *FieldError wrapping ErrCorrupt or ErrVersion for data it cannot
-// read; it never panics.
+// read; it never panics. The decoded strings share one copy of the distinct
+// strings of b.
 func (p *Profile) UnmarshalBinary(b []byte) error {
 	*p = Profile{}
-	r := newReader(b)
-	r.version(profileFormatV1)
+	var r preader
+	r.b = b
+	r.version(profileFormat)
+	r.table()
+	t := &p.Traits
 	p.ID = r.str()
-	p.Aliases = r.strs(false)
+	var pool []string // the string lists, one allocation
+	if n := r.count(); n > 0 {
+		pool = make([]string, n)
+	}
+	p.Aliases = r.strs(&pool, false)
 	p.Records = r.int()
 	p.FirstSeen = r.time()
 	p.LastSeen = r.time()
@@ -75,38 +136,361 @@ func (p *Profile) UnmarshalBinary(b []byte) error {
 			if i > 0 && info.ID.Compare(p.Identifiers[i-1].ID) <= 0 {
 				r.fail("identifiers not in ascending order")
 			}
-			info.Sources = r.strs(true)
+			info.Sources = r.strs(&pool, true)
 			info.FirstSeen = r.time()
 			info.LastSeen = r.time()
 			info.Records = r.int()
 		}
 	}
-	p.Attributes = readMap[string](r, func() Attribute {
-		return Attribute{Value: r.value(), Source: r.str(), RecordID: r.str(), Time: r.time()}
-	})
-	p.Consents = consent.Resolve(r.consents())
-	t := &p.Traits
+	if n := r.count(); n > 0 {
+		m := make(map[string]Attribute, n)
+		prev := ""
+		for i := range n {
+			k := r.key(prev, i == 0)
+			if r.err != nil {
+				break
+			}
+			prev = k
+			var a Attribute
+			a.Value = r.value()
+			a.Source = r.str()
+			a.RecordID = r.str()
+			a.Time = r.time()
+			m[k] = a
+		}
+		p.Attributes = m
+	}
+	if n := r.count(); n > 0 {
+		// Resolve copies the consents: decode them on the stack when they
+		// are few.
+		var arr [8]consent.Consent
+		cs := arr[:0]
+		if n <= len(arr) {
+			cs = arr[:n]
+		} else {
+			cs = make([]consent.Consent, n)
+		}
+		for i := range cs {
+			r.consent(&cs[i])
+		}
+		p.Consents = consent.Resolve(cs)
+	}
 	t.OrderCount = r.int()
 	t.Returns = r.int()
-	t.SpendByCurrency = readMap[string](r, func() CurrencySpend {
-		return CurrencySpend{Orders: r.int(), Returns: r.int(), Net: r.money(), ByChannel: readMap[string](r, r.money)}
-	})
-	t.OrderCountByChannel = readMap[string](r, r.int)
-	t.OrderCountByStore = readMap[string](r, r.int)
+	if n := r.count(); n > 0 {
+		m := make(map[string]CurrencySpend, n)
+		prev := ""
+		for i := range n {
+			k := r.key(prev, i == 0)
+			if r.err != nil {
+				break
+			}
+			prev = k
+			var cs CurrencySpend
+			cs.Orders = r.int()
+			cs.Returns = r.int()
+			cs.Net = r.money()
+			cs.ByChannel = readNumbers[string, Money](&r)
+			m[k] = cs
+		}
+		t.SpendByCurrency = m
+	}
+	t.OrderCountByChannel = readNumbers[string, int](&r)
+	t.OrderCountByStore = readNumbers[string, int](&r)
 	t.FirstOrder = r.time()
 	t.LastOrder = r.time()
 	t.LastSeen = r.time()
-	for _, s := range [...]*[]string{&t.Channels, &t.CategoriesBought, &t.CategoriesBrowsed, &t.Coupons} {
-		*s = r.strs(true)
-	}
-	t.EventCounts = readMap[string](r, r.int)
+	t.Channels = r.strs(&pool, true)
+	t.CategoriesBought = r.strs(&pool, true)
+	t.CategoriesBrowsed = r.strs(&pool, true)
+	t.Coupons = r.strs(&pool, true)
+	t.EventCounts = readNumbers[string, int](&r)
 	t.Tickets = r.int()
-	t.RecordsByKind = readMap[Kind](r, r.int)
-	p.Segments = r.strs(false)
+	t.RecordsByKind = readNumbers[Kind, int](&r)
+	p.Segments = r.strs(&pool, false)
+	if len(pool) != 0 {
+		r.fail("%d strings of lists left over", len(pool))
+	}
 	if err := r.done(); err != nil {
 		*p = Profile{}
 		return err
 	}
 	t.summarize()
 	return nil
+}
+
+// readNumbers reads a map written by writeNumbers; nil when empty.
+func readNumbers[K ~string, V int | Money](r *preader) map[K]V {
+	n := r.count()
+	if n == 0 {
+		return nil
+	}
+	m := make(map[K]V, n)
+	prev := ""
+	for i := range n {
+		k := r.key(prev, i == 0)
+		x := r.varint()
+		if int64(V(x)) != x {
+			r.fail("number out of range")
+		}
+		if r.err != nil {
+			return nil
+		}
+		prev = k
+		m[K(k)] = V(x)
+	}
+	return m
+}
+
+// preader reads the profile encoding: a reader whose strings are references
+// into the string table. Like strTable, the table lives inside it.
+type preader struct {
+	reader
+	n    int         // strings in the table
+	arr  [128]string // the first strings
+	more []string    // the others
+}
+
+// table reads the string table and limits the reader to the body.
+func (r *preader) table() {
+	if r.err != nil {
+		return
+	}
+	if len(r.b) < profileHeader {
+		r.off = len(r.b)
+		r.fail("unexpected end of data")
+		return
+	}
+	off := binary.LittleEndian.Uint32(r.b[1:])
+	if off < profileHeader || uint64(off) > uint64(len(r.b)) {
+		r.fail("bad string table offset %d", off)
+		return
+	}
+	t := reader{b: r.b, off: int(off)}
+	n := t.count()
+	total := t.count()
+	blob := t.off
+	t.off += total
+	if n > total {
+		t.fail("%d strings in %d bytes", n, total)
+		n = 0
+	}
+	if n > len(r.arr) {
+		r.more = make([]string, n-len(r.arr))
+	}
+	var s string
+	if t.err == nil {
+		s = string(t.b[blob : blob+total])
+	}
+	pos := 0
+	for i := range n {
+		l := t.uvarint()
+		if l == 0 || l > uint64(total-pos) {
+			t.fail("bad string length %d", l)
+			break
+		}
+		if i < len(r.arr) {
+			r.arr[i] = s[pos : pos+int(l)]
+		} else {
+			r.more[i-len(r.arr)] = s[pos : pos+int(l)]
+		}
+		pos += int(l)
+	}
+	if pos != total {
+		t.fail("%d bytes of strings left over", total-pos)
+	}
+	if err := t.done(); err != nil {
+		r.err = err
+		r.b = r.b[:1]
+		return
+	}
+	r.n = n
+	r.b = r.b[:off]
+	r.off = profileHeader
+}
+
+// str reads a reference into the string table.
+func (r *preader) str() string {
+	u := r.uvarint()
+	switch {
+	case u == 0:
+		return ""
+	case u <= uint64(len(r.arr)) && int(u) <= r.n:
+		return r.arr[u-1]
+	case u > uint64(r.n):
+		r.fail("string reference %d out of range", u)
+		return ""
+	}
+	return r.more[u-1-uint64(len(r.arr))]
+}
+
+// strs reads a list of strings into the front of *pool, which the caller
+// sized; sorted demands a strictly ascending list. The result's capacity is
+// its length, so that appending to it never writes into the pool.
+func (r *preader) strs(pool *[]string, sorted bool) []string {
+	n := r.count()
+	if n == 0 {
+		return nil
+	}
+	if n > len(*pool) {
+		r.fail("string lists exceed their count")
+		return nil
+	}
+	s := (*pool)[:n:n]
+	*pool = (*pool)[n:]
+	for i := range s {
+		s[i] = r.str()
+		if sorted && i > 0 && s[i] <= s[i-1] {
+			r.fail("set not in ascending order")
+		}
+	}
+	return s
+}
+
+func (r *preader) value() Value {
+	k := ValueKind(r.byte())
+	if k == ValueString {
+		return Value{kind: ValueString, s: r.str()}
+	}
+	return r.scalar(k)
+}
+
+func (r *preader) id() identity.ID {
+	return identity.ID{Type: identity.Type(r.str()), Value: r.str()}
+}
+
+func (r *preader) consent(c *consent.Consent) {
+	c.Purpose = consent.Purpose(r.str())
+	c.Status = consent.Status(r.str())
+	c.Time = r.time()
+	c.Source = r.str()
+	c.RecordID = r.str()
+	if r.bool() {
+		scope := new(identity.ID)
+		*scope = r.id()
+		c.Scope = scope
+	}
+}
+
+// key reads a map key, which must be greater than prev unless first.
+func (r *preader) key(prev string, first bool) string {
+	k := r.str()
+	if !first && k <= prev {
+		r.fail("map keys not in ascending order")
+	}
+	return k
+}
+
+// pwriter writes the profile encoding: a writer whose strings are
+// references into the string table.
+type pwriter struct {
+	writer
+	tab strTable
+}
+
+func (w *pwriter) str(s string) { w.uvarint(uint64(w.tab.ref(s))) }
+
+func (w *pwriter) strs(s []string) {
+	w.uvarint(uint64(len(s)))
+	for _, v := range s {
+		w.str(v)
+	}
+}
+
+func (w *pwriter) value(v Value) {
+	if v.kind == ValueString {
+		w.b = append(w.b, byte(ValueString))
+		w.str(v.s)
+		return
+	}
+	w.scalar(v)
+}
+
+func (w *pwriter) id(id identity.ID) {
+	w.str(string(id.Type))
+	w.str(id.Value)
+}
+
+func (w *pwriter) consent(c *consent.Consent) {
+	w.str(string(c.Purpose))
+	w.str(string(c.Status))
+	w.time(c.Time)
+	w.str(c.Source)
+	w.str(c.RecordID)
+	w.bool(c.Scope != nil)
+	if c.Scope != nil {
+		w.id(*c.Scope)
+	}
+}
+
+// strTable collects the distinct strings of an encoding in the order of
+// first use; reference i+1 names the i'th, 0 the empty string. A small
+// direct-mapped cache finds repeats: a string whose slot another string took
+// is stored again, which costs bytes, not correctness.
+//
+// The table lives inside the writer, by value: a pointer to it or into it
+// from the writer would make the compiler move it to the heap.
+type strTable struct {
+	n     int         // strings in the table
+	arr   [128]string // the first strings
+	more  []string    // the others
+	slots [256]uint16 // reference of the string last seen with this hash
+}
+
+func (t *strTable) at(i int) string {
+	if i < len(t.arr) {
+		return t.arr[i]
+	}
+	return t.more[i-len(t.arr)]
+}
+
+// ref returns the reference of s, adding it to the table if need be.
+func (t *strTable) ref(s string) int {
+	n := len(s)
+	if n == 0 {
+		return 0
+	}
+	h := uint(n)*0x9E37 ^ uint(s[0])*0x45 ^ uint(s[n-1])*0x3B1 ^ uint(s[n/2])*0x11
+	h = (h ^ h>>8) & 255
+	if r := int(t.slots[h]); r != 0 && t.at(r-1) == s {
+		return r
+	}
+	if t.n < len(t.arr) {
+		t.arr[t.n] = s
+	} else {
+		t.more = append(t.more, s)
+	}
+	t.n++
+	if t.n <= math.MaxUint16 {
+		t.slots[h] = uint16(t.n)
+	}
+	return t.n
+}
+
+// appendTo appends the table: the count, the total length, the bytes of all
+// strings, then the length of each.
+func (t *strTable) appendTo(w *writer) {
+	list := t.arr[:min(t.n, len(t.arr))]
+	w.uvarint(uint64(t.n))
+	total := 0
+	for _, s := range list {
+		total += len(s)
+	}
+	for _, s := range t.more {
+		total += len(s)
+	}
+	w.uvarint(uint64(total))
+	w.b = slices.Grow(w.b, total+t.n)
+	for _, s := range list {
+		w.b = append(w.b, s...)
+	}
+	for _, s := range t.more {
+		w.b = append(w.b, s...)
+	}
+	for _, s := range list {
+		w.uvarint(uint64(len(s)))
+	}
+	for _, s := range t.more {
+		w.uvarint(uint64(len(s)))
+	}
 }
