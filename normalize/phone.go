@@ -171,6 +171,16 @@ type PhoneOptions struct {
 // result. Any other input (letters, extensions, non-ASCII digits) goes to
 // phonenumbers uncached.
 //
+// On a cache miss (and always when the cache is disabled) the result of a
+// key is not computed by phonenumbers.Parse but by a fast path that
+// repeats, for a string of digits, each step phonenumbers takes
+// (international and national prefixes, country codes, possible lengths,
+// number types) against the same metadata, with its patterns compiled to
+// automata over the digits; it costs a fraction of a microsecond instead
+// of the 10 to 20 µs of Parse and IsValidNumber, for every region.
+// phonefast.go explains why its results, failures included, are those of
+// phonenumbers and where it defers to phonenumbers instead.
+//
 // A PhoneNormalizer is safe for concurrent use. Its cache is bounded and
 // belongs to it alone.
 type PhoneNormalizer struct {

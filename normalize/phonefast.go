@@ -228,7 +228,7 @@ func (m *phoneMeta) testLength(n int) lengthResult {
 	return lengthInvalid
 }
 
-// numberType reports whether getNumberTypeHelper(nsn, metadata) is not
+// hasType reports whether getNumberTypeHelper(nsn, metadata) is not
 // UNKNOWN.
 func (m *phoneMeta) hasType(nsn string) bool {
 	if !m.generalDesc.match(nsn) {

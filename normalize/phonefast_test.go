@@ -344,32 +344,19 @@ func TestPhoneCacheKeys(t *testing.T) {
 // of the cached normalizer misses.
 func BenchmarkPhoneColdMiss(b *testing.B) {
 	stream := coldMissStream(1 << 17)
-	b.Run("reference", func(b *testing.B) {
-		i := 0
-		for b.Loop() {
-			in := stream[i%len(stream)]
-			Phone(in.s, in.region)
-			i++
-		}
-	})
-	b.Run("normalizer", func(b *testing.B) {
-		p := mustPhoneNormalizer(b, PhoneOptions{DefaultRegion: "FI"})
-		i := 0
-		for b.Loop() {
-			in := stream[i%len(stream)]
-			p.Normalize(in.s, in.region)
-			i++
-		}
-	})
-	b.Run("uncached", func(b *testing.B) {
-		p := mustPhoneNormalizer(b, PhoneOptions{DefaultRegion: "FI", CacheSize: -1})
-		i := 0
-		for b.Loop() {
-			in := stream[i%len(stream)]
-			p.Normalize(in.s, in.region)
-			i++
-		}
-	})
+	run := func(name string, f func(s, region string) (string, error)) {
+		b.Run(name, func(b *testing.B) {
+			i := 0
+			for b.Loop() {
+				in := stream[i%len(stream)]
+				f(in.s, in.region)
+				i++
+			}
+		})
+	}
+	run("reference", Phone)
+	run("normalizer", mustPhoneNormalizer(b, PhoneOptions{DefaultRegion: "FI"}).Normalize)
+	run("uncached", mustPhoneNormalizer(b, PhoneOptions{DefaultRegion: "FI", CacheSize: -1}).Normalize)
 }
 
 // coldMissStream returns n inputs with distinct compact keys in the mix of
