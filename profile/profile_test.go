@@ -56,6 +56,12 @@ func TestApplyEqualsDerive(t *testing.T) {
 				if diff := cmp.Diff(want, got); diff != "" {
 					t.Fatalf("set %d, options %d: Apply differs from Derive (-want +got):\n%s", i, j, diff)
 				}
+				// Apply keeps the summary traits up to date incrementally.
+				fresh := got.Traits
+				fresh.summarize()
+				if diff := cmp.Diff(fresh, got.Traits); diff != "" {
+					t.Fatalf("set %d, options %d: summary traits out of date (-want +got):\n%s", i, j, diff)
+				}
 			}
 		}
 	}

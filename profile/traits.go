@@ -115,11 +115,26 @@ func (t *Traits) applyOrder(at time.Time, o *Order) {
 		}
 		t.SpendByCurrency[o.Currency] = cs
 	}
-	t.summarize()
+	primary := t.Currency
+	t.summarizeScalars()
+	if t.Currency != primary {
+		t.SpendByChannel = maps.Clone(t.SpendByCurrency[t.Currency].ByChannel)
+	} else if o.Currency == primary && o.Channel != "" {
+		// SpendByChannel is a copy of the primary currency's ByChannel:
+		// update it as that was, without copying it again.
+		inc(&t.SpendByChannel, o.Channel, sign*o.Total)
+	}
 }
 
 // summarize recomputes the traits that are functions of other traits.
 func (t *Traits) summarize() {
+	t.summarizeScalars()
+	t.SpendByChannel = maps.Clone(t.SpendByCurrency[t.Currency].ByChannel)
+}
+
+// summarizeScalars recomputes the traits that are functions of other traits
+// but SpendByChannel.
+func (t *Traits) summarizeScalars() {
 	t.Currency = ""
 	best := -1
 	for c, cs := range t.SpendByCurrency {
@@ -133,7 +148,6 @@ func (t *Traits) summarize() {
 	if cs.Orders > 0 {
 		t.AverageOrderValue = divRound(cs.Net, Money(cs.Orders))
 	}
-	t.SpendByChannel = maps.Clone(cs.ByChannel)
 	t.FavouriteStore = ""
 	best = 0
 	for s, n := range t.OrderCountByStore {
