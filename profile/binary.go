@@ -105,17 +105,28 @@ func (w *writer) consent(c *consent.Consent) {
 	}
 }
 
-// sortedKeys returns the keys of m in ascending order, in buf when it is
-// large enough.
-func sortedKeys[K ~string, V any](m map[K]V, buf []K) []K {
-	keys := buf[:0]
-	for k := range m {
+// sortedEntries returns the keys and values of m in ascending key order, in
+// kbuf and vbuf when they are large enough.
+func sortedEntries[K ~string, V any](m map[K]V, kbuf []K, vbuf []V) ([]K, []V) {
+	keys, vals := kbuf[:0], vbuf[:0]
+	for k, v := range m {
 		keys = append(keys, k)
+		vals = append(vals, v)
 	}
-	if len(keys) > 1 {
+	if len(keys) > 24 {
 		slices.Sort(keys)
+		for i, k := range keys {
+			vals[i] = m[k]
+		}
+		return keys, vals
 	}
-	return keys
+	for i := 1; i < len(keys); i++ { // insertion sort
+		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
+			keys[j], keys[j-1] = keys[j-1], keys[j]
+			vals[j], vals[j-1] = vals[j-1], vals[j]
+		}
+	}
+	return keys, vals
 }
 
 // reader decodes what writer wrote. The first error sticks: it cuts the
@@ -417,10 +428,12 @@ func (w *writer) values(m map[string]Value) {
 	if len(m) == 0 {
 		return
 	}
-	var buf [16]string
-	for _, k := range sortedKeys(m, buf[:]) {
+	var kbuf [16]string
+	var vbuf [16]Value
+	keys, vals := sortedEntries(m, kbuf[:], vbuf[:])
+	for i, k := range keys {
 		w.str(k)
-		w.value(m[k])
+		w.value(vals[i])
 	}
 }
 

@@ -1,12 +1,17 @@
 package profile
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/unifycdp/unify/consent"
+	"github.com/unifycdp/unify/identity"
 )
 
 func TestRecordBinaryRoundTrip(t *testing.T) {
@@ -84,5 +89,52 @@ func TestProfileBinaryRoundTrip(t *testing.T) {
 		if err := q.UnmarshalBinary(b[:n]); !errors.Is(err, ErrCorrupt) {
 			t.Fatalf("truncated to %d: %v, want ErrCorrupt", n, err)
 		}
+	}
+}
+
+// TestBinaryLarge round-trips a record and a profile larger than the
+// buffers the encoders and decoders keep on the stack.
+func TestBinaryLarge(t *testing.T) {
+	var rs []*Record
+	for i := range 60 {
+		r := &Record{Source: fmt.Sprint("src", i%7), ID: fmt.Sprint("r", i), Kind: KindEnrichment, Time: t0.Add(time.Duration(i) * time.Minute)}
+		r.Identifiers = []Identifier{{Type: identity.TypeEmail, Raw: fmt.Sprint("e", i), Value: fmt.Sprint("e", i)}}
+		r.Properties = map[string]Value{}
+		for j := range 30 {
+			r.Properties[fmt.Sprint("p", (i+j)%45)] = NumberValue(float64(i * j))
+		}
+		r.Order = &Order{Store: fmt.Sprint("store", i%20), Channel: fmt.Sprint("ch", i%18), Currency: fmt.Sprint("C", i%12), Total: Money(i)}
+		for j := range 5 {
+			r.Order.Lines = append(r.Order.Lines, OrderLine{SKU: fmt.Sprint(j), Category: fmt.Sprint("cat", i+j), Quantity: 1})
+		}
+		r.Event = &Event{Name: fmt.Sprint("ev", i%19), Category: fmt.Sprint("browse", i)}
+		r.Consents = []consent.Consent{{Purpose: consent.Purpose(fmt.Sprint("p", i%11)), Status: consent.Granted}}
+		rs = append(rs, r)
+	}
+	for _, r := range rs[:3] {
+		b, _ := r.AppendBinary(nil)
+		var got Record
+		if err := got.UnmarshalBinary(b); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(r, &got); diff != "" {
+			t.Fatalf("record round trip (-want +got):\n%s", diff)
+		}
+	}
+	p := Derive("p", rs, Options{})
+	if len(p.Attributes) < 40 || p.Consents.Len() < 10 || len(p.Traits.EventCounts) < 18 {
+		t.Fatalf("profile too small: %d attributes, %d consents", len(p.Attributes), p.Consents.Len())
+	}
+	b, _ := p.AppendBinary(nil)
+	var got Profile
+	if err := got.UnmarshalBinary(b); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(p, &got); diff != "" {
+		t.Fatalf("profile round trip (-want +got):\n%s", diff)
+	}
+	b2, _ := got.AppendBinary(nil)
+	if !bytes.Equal(b, b2) {
+		t.Error("profile encoding is not deterministic")
 	}
 }

@@ -46,9 +46,11 @@ func (p *Profile) AppendBinary(dst []byte) ([]byte, error) {
 	}
 	w.uvarint(uint64(len(p.Attributes)))
 	if len(p.Attributes) > 0 {
-		var buf [32]string
-		for _, k := range sortedKeys(p.Attributes, buf[:]) {
-			a := p.Attributes[k]
+		var kbuf [24]string
+		var vbuf [24]Attribute
+		keys, vals := sortedEntries(p.Attributes, kbuf[:], vbuf[:])
+		for i, k := range keys {
+			a := &vals[i]
 			w.str(k)
 			w.value(a.Value)
 			w.str(a.Source)
@@ -64,9 +66,11 @@ func (p *Profile) AppendBinary(dst []byte) ([]byte, error) {
 	w.int(t.Returns)
 	w.uvarint(uint64(len(t.SpendByCurrency)))
 	if len(t.SpendByCurrency) > 0 {
-		var buf [8]string
-		for _, k := range sortedKeys(t.SpendByCurrency, buf[:]) {
-			cs := t.SpendByCurrency[k]
+		var kbuf [8]string
+		var vbuf [8]CurrencySpend
+		keys, vals := sortedEntries(t.SpendByCurrency, kbuf[:], vbuf[:])
+		for i, k := range keys {
+			cs := &vals[i]
 			w.str(k)
 			w.int(cs.Orders)
 			w.int(cs.Returns)
@@ -98,10 +102,12 @@ func writeNumbers[K ~string, V int | Money](w *pwriter, m map[K]V) {
 	if len(m) == 0 {
 		return
 	}
-	var buf [16]K
-	for _, k := range sortedKeys(m, buf[:]) {
+	var kbuf [16]K
+	var vbuf [16]V
+	keys, vals := sortedEntries(m, kbuf[:], vbuf[:])
+	for i, k := range keys {
 		w.str(string(k))
-		w.varint(int64(m[k]))
+		w.varint(int64(vals[i]))
 	}
 }
 
