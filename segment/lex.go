@@ -3,6 +3,7 @@ package segment
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // itemType identifies the type of lexical items.
@@ -202,8 +203,12 @@ func lexExpr(l *lexer) stateFn {
 		return l.errorf("unexpected ' (strings are written in double quotes)")
 	}
 	l.backup()
-	r := []rune(l.input[l.pos:min(len(l.input), l.pos+4)])
-	return l.errorf("unexpected character %q", r[0])
+	r, size := utf8.DecodeRuneInString(l.input[l.pos:])
+	if r == utf8.RuneError && size == 1 {
+		return l.errorf("invalid UTF-8 byte %#x", l.input[l.pos])
+	}
+	l.pos += size
+	return l.errorf("unexpected character %q", r)
 }
 
 // lexComment scans a // or /* */ comment; the leading / is consumed.
