@@ -128,6 +128,13 @@ func FuzzProfileBinary(f *testing.F) {
 	p := Derive("p", loadRecords(f), Options{})
 	b, _ := p.AppendBinary(nil)
 	f.Add(b)
+	rng := rand.New(rand.NewPCG(5, 5))
+	for range 8 {
+		p := Derive("p", randomRecords(rng, 1+rng.IntN(30)), Options{})
+		p.Aliases = []string{"a"}
+		b, _ := p.AppendBinary(nil)
+		f.Add(b)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var p Profile
 		if err := p.UnmarshalBinary(b); err != nil {
