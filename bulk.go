@@ -158,6 +158,7 @@ func (e *Engine) buildProfiles(ctx context.Context, l *identity.Loader) (int, er
 		pids = append(pids, pid)
 		linked[pid] = memberFilter(ids)
 	}
+	var segChanges []Change
 	// Bound the profiles held at once: about two million records a pass.
 	passes := max(1, l.Records()/2_000_000+1)
 	bucket := func(pid string) int { return int(fnv32(pid) % uint32(passes)) }
@@ -214,6 +215,7 @@ func (e *Engine) buildProfiles(ctx context.Context, l *identity.Loader) (int, er
 		}
 		var buf []byte
 		for pid, p := range profiles {
+			segChanges = append(segChanges, e.evaluateSegments(p)...)
 			if buf, err = p.AppendBinary(buf[:0]); err != nil {
 				return 0, err
 			}
@@ -247,6 +249,14 @@ func (e *Engine) buildProfiles(ctx context.Context, l *identity.Loader) (int, er
 			return 0, err
 		}
 	}
+	for _, c := range segChanges {
+		seq++
+		c.Seq, c.Time = seq, now
+		buf = appendChangeJSON(buf[:0], &c)
+		if err := w.Set(feedKey(seq), buf); err != nil {
+			return 0, err
+		}
+	}
 	if err := w.Set(feedSeqKey, binary.BigEndian.AppendUint64(nil, seq)); err != nil {
 		return 0, err
 	}
@@ -259,7 +269,7 @@ func (e *Engine) buildProfiles(ctx context.Context, l *identity.Loader) (int, er
 	if len(pids) > 0 {
 		e.wake()
 	}
-	return len(pids), nil
+	return len(pids) + len(segChanges), nil
 }
 
 func fnv32(s string) uint32 {

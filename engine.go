@@ -12,6 +12,7 @@ import (
 	"github.com/unifycdp/unify/identity"
 	"github.com/unifycdp/unify/normalize"
 	"github.com/unifycdp/unify/profile"
+	"github.com/unifycdp/unify/segment"
 	"github.com/unifycdp/unify/store"
 	"github.com/unifycdp/unify/store/badgerstore"
 )
@@ -63,6 +64,11 @@ type Options struct {
 	// Survivorship chooses which attribute values survive in a profile;
 	// the zero value keeps the latest by event time.
 	Survivorship profile.Survivorship
+	// Segments are evaluated on every profile change; entering and leaving
+	// one appends segment_entered and segment_exited entries to the feed,
+	// and Profile.Segments lists the current memberships. Segments whose
+	// rules depend on time need RefreshSegments.
+	Segments []segment.Segment
 	// Logger receives the engine's log; nil means slog.Default().
 	Logger *slog.Logger
 	// Now is the clock for change times and feed trimming; nil means
@@ -82,14 +88,15 @@ type SourceOptions struct {
 // processes may share a store that detects conflicts, and conflicting
 // transactions are retried.
 type Engine struct {
-	opts   Options
-	s      store.Store
-	owns   bool
-	graph  *identity.Graph
-	phones *normalize.PhoneNormalizer
-	log    *slog.Logger
-	now    func() time.Time
-	seed   maphash.Seed // for traits digests
+	opts     Options
+	s        store.Store
+	owns     bool
+	graph    *identity.Graph
+	phones   *normalize.PhoneNormalizer
+	segments *segment.Set // nil without segments
+	log      *slog.Logger
+	now      func() time.Time
+	seed     maphash.Seed // for traits digests
 
 	wmu sync.Mutex // serializes write transactions
 
@@ -117,6 +124,11 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 			if _, err := normalize.NewPhoneNormalizer(normalize.PhoneOptions{DefaultRegion: so.PhoneRegion, CacheSize: -1}); err != nil {
 				return nil, fmt.Errorf("unify: Sources[%q].PhoneRegion: %w", name, err)
 			}
+		}
+	}
+	if len(opts.Segments) > 0 {
+		if e.segments, err = segment.NewSet(opts.Segments, segment.Options{}); err != nil {
+			return nil, fmt.Errorf("unify: Segments: %w", err)
 		}
 	}
 	e.graph = identity.New(identity.Options{Policies: opts.Policies, Prefix: store.AppendString(nil, "g")})

@@ -16,6 +16,7 @@ import (
 	"github.com/unifycdp/unify/consent"
 	"github.com/unifycdp/unify/identity"
 	"github.com/unifycdp/unify/profile"
+	"github.com/unifycdp/unify/segment"
 	"github.com/unifycdp/unify/store"
 	"github.com/unifycdp/unify/store/badgerstore"
 	"github.com/unifycdp/unify/store/memstore"
@@ -555,5 +556,65 @@ func TestInterruptedBulkImportResumes(t *testing.T) {
 			t.Fatalf("feed jumps from %d to %d", last, c.Seq)
 		}
 		last = c.Seq
+	}
+}
+
+func TestSegmentsInTheFeed(t *testing.T) {
+	ctx := context.Background()
+	e, err := unify.Open(ctx, unify.Options{Store: memstore.New(), PhoneRegion: "FI", Now: func() time.Time { return t0.Add(48 * time.Hour) },
+		Segments: []segment.Segment{
+			{Name: "curtain_browsers", Expr: `"curtains" in categories_browsed`},
+			{Name: "buyers", Expr: `orders >= 1`},
+			{Name: "recent_buyers", Expr: `orders >= 1 and last_order > now - 30d`},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	ingest(t, e, &profile.Record{Source: "web", ID: "v1", Kind: profile.KindEvent, Time: t0, Identifiers: ids("cookie", "ck1", "email", "sini@posti.fi"),
+		Event: &profile.Event{Name: "product_view", Category: "curtains"}})
+	ingest(t, e, order("webstore", "o1", time.Hour, 5000, "web", "", "email", "sini@posti.fi"))
+	p, err := e.Profile(ctx, identity.Cookie("ck1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"buyers", "curtain_browsers", "recent_buyers"}, p.Segments); diff != "" {
+		t.Errorf("segments (-want +got):\n%s", diff)
+	}
+	var got []string
+	for c, err := range e.Changes(ctx, 1) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Segment != "" {
+			got = append(got, fmt.Sprintf("%s %s %s", c.Kind, c.Segment, c.Record))
+		}
+	}
+	want := []string{"segment_entered curtain_browsers web/v1", "segment_entered buyers webstore/o1", "segment_entered recent_buyers webstore/o1"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("segment feed (-want +got):\n%s", diff)
+	}
+	// Time passes: RefreshSegments notices what no record changed.
+	later, err := unify.Open(ctx, unify.Options{Store: e.Store(), PhoneRegion: "FI", Now: func() time.Time { return t0.Add(60 * 24 * time.Hour) },
+		Segments: []segment.Segment{{Name: "curtain_browsers", Expr: `"curtains" in categories_browsed`}, {Name: "buyers", Expr: `orders >= 1`},
+			{Name: "recent_buyers", Expr: `orders >= 1 and last_order > now - 30d`}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := later.RefreshSegments(ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("refresh: %d entries, %v", n, err)
+	}
+	p, _ = later.Profile(ctx, identity.Cookie("ck1"))
+	if diff := cmp.Diff([]string{"buyers", "curtain_browsers"}, p.Segments); diff != "" {
+		t.Errorf("segments after refresh (-want +got):\n%s", diff)
+	}
+}
+
+func TestBadSegmentFailsOpen(t *testing.T) {
+	_, err := unify.Open(context.Background(), unify.Options{Store: memstore.New(), Segments: []segment.Segment{{Name: "x", Expr: `orders >=`}}})
+	var el segment.ErrorList
+	if err == nil || !errors.As(err, &el) {
+		t.Errorf("bad segment: %v", err)
 	}
 }

@@ -26,6 +26,8 @@ const (
 	ProfileRenamed ChangeKind = "profile_renamed" // From[0] lost the record that named it
 	ProfileRemoved ChangeKind = "profile_removed" // its last record was deleted
 	ProfileErased  ChangeKind = "profile_erased"  // erased on request (GDPR)
+	SegmentEntered ChangeKind = "segment_entered" // Profile now belongs to Segment
+	SegmentExited  ChangeKind = "segment_exited"  // Profile no longer belongs to Segment
 )
 
 // Change is one entry of the durable change feed. It holds no personal
@@ -36,7 +38,8 @@ type Change struct {
 	Kind    ChangeKind `json:"kind"`
 	Profile string     `json:"profile"`
 	From    []string   `json:"from,omitempty"`
-	Record  string     `json:"record,omitempty"` // "source/id" of the record that caused it
+	Record  string     `json:"record,omitempty"`  // "source/id" of the record that caused it
+	Segment string     `json:"segment,omitempty"` // for segment entries
 }
 
 func changeKind(k identity.ChangeKind) ChangeKind {
@@ -255,6 +258,10 @@ func appendChangeJSON(b []byte, c *Change) []byte {
 	if c.Record != "" {
 		b = append(b, `,"record":`...)
 		b = appendJSONString(b, c.Record)
+	}
+	if c.Segment != "" {
+		b = append(b, `,"segment":`...)
+		b = appendJSONString(b, c.Segment)
 	}
 	return append(b, '}')
 }

@@ -517,13 +517,16 @@ func (e *Engine) rebuildLocked(ctx context.Context, rep *ImportReport) error {
 		live[p] = true
 	}
 	const per = 200
+	var segChanges []Change
 	for i := 0; i < len(pids); i += per {
 		part := pids[i:min(i+per, len(pids))]
 		if err := e.updateLocked(ctx, func(tx store.Tx) error {
 			for _, pid := range part {
-				if err := e.deriveProfile(tx, pid); err != nil {
+				segs, err := e.deriveProfile(tx, pid)
+				if err != nil {
 					return err
 				}
+				segChanges = append(segChanges, segs...)
 			}
 			return nil
 		}); err != nil {
@@ -566,6 +569,7 @@ func (e *Engine) rebuildLocked(ctx context.Context, rep *ImportReport) error {
 	for _, c := range gr.Changes {
 		cs = append(cs, Change{Kind: changeKind(c.Kind), Profile: c.Profile, From: c.From})
 	}
+	cs = append(cs, segChanges...)
 	for i := 0; i < len(cs); i += 1000 {
 		part := cs[i:min(i+1000, len(cs))]
 		if err := e.updateLocked(ctx, func(tx store.Tx) error { return e.appendChanges(tx, part) }); err != nil {

@@ -164,10 +164,11 @@ func (e *Engine) applyChanges(tx store.Tx, r *profile.Record, added bool, lr *id
 		if digest != nil {
 			digest[1] = traitsDigest(e.seed, &p.Traits)
 		}
-		if err := e.saveProfile(tx, p); err != nil {
+		segs, err := e.saveProfile(tx, p)
+		if err != nil {
 			return nil, err
 		}
-		return []Change{{Kind: ProfileUpdated, Profile: p.ID, Record: key}}, nil
+		return append([]Change{{Kind: ProfileUpdated, Profile: p.ID, Record: key}}, withRecord(segs, key)...), nil
 	}
 	live := map[string]bool{}
 	for _, c := range cs {
@@ -188,18 +189,25 @@ func (e *Engine) applyChanges(tx store.Tx, r *profile.Record, added bool, lr *id
 			if err := tx.Delete(profileKey(c.Profile)); err != nil {
 				return nil, err
 			}
-		} else if err := e.deriveProfile(tx, c.Profile); err != nil {
+			out = append(out, Change{Kind: changeKind(c.Kind), Profile: c.Profile, From: c.From, Record: key})
+			continue
+		}
+		segs, err := e.deriveProfile(tx, c.Profile)
+		if err != nil {
 			return nil, err
 		}
 		out = append(out, Change{Kind: changeKind(c.Kind), Profile: c.Profile, From: c.From, Record: key})
+		out = append(out, withRecord(segs, key)...)
 	}
 	if len(cs) == 0 && lr.Profile != "" {
 		// A replaced record that stays where it was: its profile still
 		// changes (attributes, traits).
-		if err := e.deriveProfile(tx, lr.Profile); err != nil {
+		segs, err := e.deriveProfile(tx, lr.Profile)
+		if err != nil {
 			return nil, err
 		}
 		out = append(out, Change{Kind: ProfileUpdated, Profile: lr.Profile, Record: key})
+		out = append(out, withRecord(segs, key)...)
 	}
 	return out, nil
 }
@@ -211,29 +219,45 @@ func memberFilter(ids []identity.ID) func(identity.ID) bool {
 	}
 }
 
-// deriveProfile recomputes profile pid from its records.
-func (e *Engine) deriveProfile(tx store.Tx, pid string) error {
+// deriveProfile recomputes profile pid from its records and returns the
+// segment entries for the feed.
+func (e *Engine) deriveProfile(tx store.Tx, pid string) ([]Change, error) {
 	m, err := e.graph.Members(tx, pid)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	keys, err := e.graph.Records(tx, pid)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	recs := make([]*profile.Record, 0, len(keys))
 	for _, k := range keys {
 		r, err := e.loadRecord(tx, k.Source, k.ID)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		recs = append(recs, r)
 	}
 	p := profile.Derive(pid, recs, e.profileOptions(memberFilter(m.IDs)))
 	if p.Aliases, err = e.graph.Aliases(tx, pid, keys); err != nil {
-		return err
+		return nil, err
+	}
+	if e.segments != nil {
+		// The memberships the profile had under this ID, to report what changed.
+		if old, err := e.loadProfile(tx, pid); err == nil {
+			p.Segments = old.Segments
+		} else if !errors.Is(err, ErrNotFound) {
+			return nil, err
+		}
 	}
 	return e.saveProfile(tx, p)
+}
+
+func withRecord(cs []Change, key string) []Change {
+	for i := range cs {
+		cs[i].Record = key
+	}
+	return cs
 }
 
 func (e *Engine) loadRecord(tx store.Tx, source, id string) (*profile.Record, error) {
@@ -266,12 +290,16 @@ func (e *Engine) loadProfile(tx store.Tx, pid string) (*profile.Profile, error) 
 	return p, nil
 }
 
-func (e *Engine) saveProfile(tx store.Tx, p *profile.Profile) error {
+// saveProfile evaluates the segments of p (whose Segments hold the
+// memberships it had before), stores it, and returns the segment entries
+// for the feed.
+func (e *Engine) saveProfile(tx store.Tx, p *profile.Profile) ([]Change, error) {
+	cs := e.evaluateSegments(p)
 	b, err := p.AppendBinary(nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return tx.Set(profileKey(p.ID), b)
+	return cs, tx.Set(profileKey(p.ID), b)
 }
 
 // Delete removes a record (wrong data, a source withdrawn) and re-derives
