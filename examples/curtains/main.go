@@ -26,6 +26,7 @@ import (
 	"github.com/unifycdp/unify/consent"
 	"github.com/unifycdp/unify/identity"
 	"github.com/unifycdp/unify/profile"
+	"github.com/unifycdp/unify/segment"
 )
 
 func main() {
@@ -54,7 +55,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		defer os.RemoveAll(tmp)
 		*dir = tmp
 	}
-	eng, err := unify.Open(ctx, unify.Options{Dir: *dir, PhoneRegion: "FI"})
+	eng, err := unify.Open(ctx, unify.Options{Dir: *dir, PhoneRegion: "FI", Segments: []segment.Segment{
+		{Name: "curtain_browsers", Expr: `"curtains" in categories_browsed and orders == 0`},
+		{Name: "sms_reachable", Expr: `has(phone) and consent(sms_marketing)`},
+		{Name: "curtain_buyers", Expr: `"curtains" in categories_bought`},
+	}})
 	if err != nil {
 		return err
 	}
@@ -71,7 +76,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "%d. %s\n   %s/%s (%s) -> profile %s", i+1, st.say, st.rec.Source, st.rec.ID, st.rec.Kind, short(res.Profile))
 		for _, c := range res.Changes {
-			if c.Kind != unify.ProfileUpdated {
+			switch c.Kind {
+			case unify.ProfileUpdated:
+			case unify.SegmentEntered, unify.SegmentExited:
+				fmt.Fprintf(stdout, ", %s %s", strings.TrimPrefix(string(c.Kind), "segment_"), c.Segment)
+			default:
 				fmt.Fprintf(stdout, ", %s", strings.TrimPrefix(string(c.Kind), "profile_"))
 				for _, f := range c.From {
 					fmt.Fprintf(stdout, " %s", short(f))
@@ -104,6 +113,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "    orders %d, spend %s %s, channels %s\n", t.OrderCount, t.TotalSpend, t.Currency, strings.Join(t.Channels, ", "))
 	fmt.Fprintf(stdout, "    browsed %s, bought %s, coupons %s, tickets %d\n",
 		strings.Join(t.CategoriesBrowsed, ", "), strings.Join(t.CategoriesBought, ", "), strings.Join(t.Coupons, ", "), t.Tickets)
+	fmt.Fprintln(stdout, "  segments:", strings.Join(p.Segments, ", "))
 	fmt.Fprintln(stdout, "  consents:")
 	for c := range p.Consents.All() {
 		fmt.Fprintf(stdout, "    %-16s %-9s since %s (%s)\n", c.Purpose, c.Status, c.Time.Format("2006-01-02"), c.Source)

@@ -21,6 +21,9 @@ func TestRun(t *testing.T) {
 		"coupons CURTAINS20, tickets 1",
 		"email_marketing  granted",
 		"sms_marketing    granted",
+		"entered curtain_browsers",
+		"exited curtain_browsers",
+		"segments: curtain_buyers, sms_reachable",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
