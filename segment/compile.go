@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -48,6 +49,7 @@ func (o Options) withDefaults() Options {
 // concurrent use by many goroutines.
 type Program struct {
 	src     string
+	nodes   int64 // the cost of evaluating every node once
 	root    evalFn
 	maxCost int64
 	rfm     profile.RFMThresholds
@@ -81,7 +83,7 @@ func NewProgram(c *Checked, opts Options) (prog *Program, err error) {
 			prog, err = nil, ErrorList{{Src: c.tree.Src, Msg: fmt.Sprintf("internal error: %v", e)}}
 		}
 	}()
-	return &Program{src: c.tree.Src, root: (&compiler{c}).compile(c.tree.Root), maxCost: opts.MaxCost, rfm: opts.RFM}, nil
+	return &Program{src: c.tree.Src, nodes: int64(c.tree.Nodes), root: (&compiler{c}).compile(c.tree.Root), maxCost: opts.MaxCost, rfm: opts.RFM}, nil
 }
 
 // String returns the source of the program.
@@ -96,11 +98,28 @@ func (p *Program) Eval(pr *profile.Profile, now time.Time) (bool, error) {
 	if pr == nil {
 		return false, ErrNilProfile
 	}
-	s := state{p: pr, now: now, th: &p.rfm}
+	s := newState(pr, now, &p.rfm)
+	defer s.release()
 	return s.run(p)
 }
 
-// state is one evaluation.
+var states = sync.Pool{New: func() any { return new(state) }}
+
+// newState returns a state from the pool, to be released after use.
+func newState(p *profile.Profile, now time.Time, th *profile.RFMThresholds) *state {
+	s := states.Get().(*state)
+	*s = state{p: p, now: now, th: th}
+	return s
+}
+
+func (s *state) release() {
+	*s = state{}
+	states.Put(s)
+}
+
+// state is one evaluation. Every node costs 1, charged up front (the
+// nodes of a tree are evaluated at most once: the language has no loops);
+// list operations charge their elements as they go.
 type state struct {
 	p      *profile.Profile
 	now    time.Time
@@ -113,7 +132,7 @@ type state struct {
 }
 
 func (s *state) run(p *Program) (bool, error) {
-	s.cost, s.budget = 0, p.maxCost
+	s.cost, s.budget = p.nodes, p.maxCost
 	v := p.root(s)
 	if s.cost > s.budget {
 		return false, fmt.Errorf("%w: more than %d", ErrCostExceeded, s.budget)
@@ -182,13 +201,11 @@ func (c *compiler) compile(n Node) evalFn {
 		x := c.compile(n.X)
 		if n.Op == "not" {
 			return func(s *state) val {
-				s.cost++
 				v := x(s)
 				return val{k: kBool, b: !(v.k == kBool && v.b)}
 			}
 		}
 		return func(s *state) val {
-			s.cost++
 			return neg(x(s))
 		}
 	case *BinaryNode:
@@ -200,10 +217,7 @@ func (c *compiler) compile(n Node) evalFn {
 }
 
 func constant(v val) evalFn {
-	return func(s *state) val {
-		s.cost++
-		return v
-	}
+	return func(*state) val { return v }
 }
 
 // listConst returns a list literal, sorted for binary search.
@@ -242,72 +256,66 @@ func timeVal(t time.Time) val {
 // field compiles a field read.
 func (c *compiler) field(f fieldRef) evalFn {
 	key := f.key
-	var get func(s *state) val
 	switch f.def.id {
 	case fRecords:
-		get = func(s *state) val { return num(s.p.Records) }
+		return func(s *state) val { return num(s.p.Records) }
 	case fFirstSeen:
-		get = func(s *state) val { return timeVal(s.p.FirstSeen) }
+		return func(s *state) val { return timeVal(s.p.FirstSeen) }
 	case fLastSeen:
-		get = func(s *state) val { return timeVal(s.p.LastSeen) }
+		return func(s *state) val { return timeVal(s.p.LastSeen) }
 	case fLastActive:
-		get = func(s *state) val { return timeVal(s.p.Traits.LastSeen) }
+		return func(s *state) val { return timeVal(s.p.Traits.LastSeen) }
 	case fOrders:
-		get = func(s *state) val { return num(s.p.Traits.OrderCount) }
+		return func(s *state) val { return num(s.p.Traits.OrderCount) }
 	case fReturns:
-		get = func(s *state) val { return num(s.p.Traits.Returns) }
+		return func(s *state) val { return num(s.p.Traits.Returns) }
 	case fCurrency:
-		get = func(s *state) val { return val{k: kStr, s: s.p.Traits.Currency} }
+		return func(s *state) val { return val{k: kStr, s: s.p.Traits.Currency} }
 	case fSpend:
-		get = func(s *state) val { return money(s.p.Traits.TotalSpend) }
+		return func(s *state) val { return money(s.p.Traits.TotalSpend) }
 	case fAOV:
-		get = func(s *state) val { return money(s.p.Traits.AverageOrderValue) }
+		return func(s *state) val { return money(s.p.Traits.AverageOrderValue) }
 	case fFirstOrder:
-		get = func(s *state) val { return timeVal(s.p.Traits.FirstOrder) }
+		return func(s *state) val { return timeVal(s.p.Traits.FirstOrder) }
 	case fLastOrder:
-		get = func(s *state) val { return timeVal(s.p.Traits.LastOrder) }
+		return func(s *state) val { return timeVal(s.p.Traits.LastOrder) }
 	case fFavouriteStore:
-		get = func(s *state) val { return val{k: kStr, s: s.p.Traits.FavouriteStore} }
+		return func(s *state) val { return val{k: kStr, s: s.p.Traits.FavouriteStore} }
 	case fChannels:
-		get = func(s *state) val { return strs(s.p.Traits.Channels) }
+		return func(s *state) val { return strs(s.p.Traits.Channels) }
 	case fCategoriesBought:
-		get = func(s *state) val { return strs(s.p.Traits.CategoriesBought) }
+		return func(s *state) val { return strs(s.p.Traits.CategoriesBought) }
 	case fCategoriesBrowsed:
-		get = func(s *state) val { return strs(s.p.Traits.CategoriesBrowsed) }
+		return func(s *state) val { return strs(s.p.Traits.CategoriesBrowsed) }
 	case fCoupons:
-		get = func(s *state) val { return strs(s.p.Traits.Coupons) }
+		return func(s *state) val { return strs(s.p.Traits.Coupons) }
 	case fTickets:
-		get = func(s *state) val { return num(s.p.Traits.Tickets) }
+		return func(s *state) val { return num(s.p.Traits.Tickets) }
 	case fKnown:
-		get = func(s *state) val { return boolean(s.isKnown()) }
+		return func(s *state) val { return boolean(s.isKnown()) }
 	case fNow:
-		get = func(s *state) val { return val{k: kTime, t: s.now} }
+		return func(s *state) val { return val{k: kTime, t: s.now} }
 	case fRecency:
-		get = func(s *state) val { return num(s.scores().Recency) }
+		return func(s *state) val { return num(s.scores().Recency) }
 	case fFrequency:
-		get = func(s *state) val { return num(s.scores().Frequency) }
+		return func(s *state) val { return num(s.scores().Frequency) }
 	case fMonetary:
-		get = func(s *state) val { return num(s.scores().Monetary) }
+		return func(s *state) val { return num(s.scores().Monetary) }
 	case fEvents:
-		get = func(s *state) val { return num(s.p.Traits.EventCounts[key]) }
+		return func(s *state) val { return num(s.p.Traits.EventCounts[key]) }
 	case fSpendByChannel:
-		get = func(s *state) val { return money(s.p.Traits.SpendByChannel[key]) }
+		return func(s *state) val { return money(s.p.Traits.SpendByChannel[key]) }
 	case fOrdersByChannel:
-		get = func(s *state) val { return num(s.p.Traits.OrderCountByChannel[key]) }
+		return func(s *state) val { return num(s.p.Traits.OrderCountByChannel[key]) }
 	case fOrdersByStore:
-		get = func(s *state) val { return num(s.p.Traits.OrderCountByStore[key]) }
+		return func(s *state) val { return num(s.p.Traits.OrderCountByStore[key]) }
 	case fRecordsByKind:
 		k := profile.Kind(key)
-		get = func(s *state) val { return num(s.p.Traits.RecordsByKind[k]) }
+		return func(s *state) val { return num(s.p.Traits.RecordsByKind[k]) }
 	case fAttr:
-		get = func(s *state) val { return dyn(s.p.Attributes[key].Value) }
-	default:
-		panic(fmt.Sprintf("unhandled field %s", f.def.Name))
+		return func(s *state) val { return dyn(s.p.Attributes[key].Value) }
 	}
-	return func(s *state) val {
-		s.cost++
-		return get(s)
-	}
+	panic(fmt.Sprintf("unhandled field %s", f.def.Name))
 }
 
 // dyn converts an attribute value.
@@ -395,7 +403,6 @@ func (c *compiler) binary(n *BinaryNode) evalFn {
 		x, y := c.operands(n)
 		op := n.Op[0]
 		return func(s *state) val {
-			s.cost++
 			return arith(op, x(s), y(s))
 		}
 	}
@@ -406,7 +413,6 @@ func (c *compiler) binary(n *BinaryNode) evalFn {
 		test = func(c int) bool { return c == 0 }
 	case "!=":
 		return func(s *state) val {
-			s.cost++
 			c, ok := compare(x(s), y(s), false)
 			return boolean(!ok || c != 0)
 		}
@@ -421,7 +427,6 @@ func (c *compiler) binary(n *BinaryNode) evalFn {
 	}
 	ordered := n.Op != "=="
 	return func(s *state) val {
-		s.cost++
 		c, ok := compare(x(s), y(s), ordered)
 		return boolean(ok && test(c))
 	}
@@ -442,7 +447,6 @@ func (c *compiler) logical(n *BinaryNode) evalFn {
 	flatten(n)
 	stop := n.Op == "or" // the value that ends the chain
 	return func(s *state) val {
-		s.cost++
 		for _, f := range ops {
 			v := f(s)
 			if (v.k == kBool && v.b) == stop {
@@ -592,7 +596,6 @@ func (c *compiler) member(n *BinaryNode) evalFn {
 		}
 	}
 	return func(s *state) val {
-		s.cost++
 		return boolean(in(s, x(s), y(s)) != negate)
 	}
 }
@@ -628,7 +631,6 @@ func (c *compiler) call(n *CallNode) evalFn {
 	if n.Func == "has" { // has(attr.<name>)
 		key := c.fields[n.Args[0].(*FieldNode)].key
 		return func(s *state) val {
-			s.cost++
 			a, ok := s.p.Attributes[key]
 			return boolean(ok && !a.Value.IsEmpty())
 		}
@@ -637,7 +639,6 @@ func (c *compiler) call(n *CallNode) evalFn {
 	case "within":
 		t, d := c.coerce(n.Args[0], TypeTime), c.compile(n.Args[1])
 		return func(s *state) val {
-			s.cost++
 			tv, dv := t(s), d(s)
 			return boolean(tv.k == kTime && !tv.t.Before(s.now.Add(-time.Duration(dv.i))))
 		}
@@ -650,14 +651,12 @@ func (c *compiler) call(n *CallNode) evalFn {
 			f = strings.HasSuffix
 		}
 		return func(s *state) val {
-			s.cost++
 			a, b := x(s), y(s)
 			return boolean(a.k == kStr && b.k == kStr && f(a.s, b.s))
 		}
 	case "lower":
 		x := c.compile(n.Args[0])
 		return func(s *state) val {
-			s.cost++
 			v := x(s)
 			if v.k != kStr {
 				return null
@@ -668,7 +667,6 @@ func (c *compiler) call(n *CallNode) evalFn {
 	case "len":
 		x := c.compile(n.Args[0])
 		return func(s *state) val {
-			s.cost++
 			switch v := x(s); v.k {
 			case kStrs:
 				return num(len(v.l))
@@ -695,7 +693,6 @@ func (c *compiler) anyOf(n *CallNode) evalFn {
 	if l, ok := b.(*ListNode); ok {
 		set := c.listConst(l)
 		return func(s *state) val {
-			s.cost++
 			v := x(s)
 			if !s.charge(len(v.l) + len(v.f)) {
 				return null
@@ -715,7 +712,6 @@ func (c *compiler) anyOf(n *CallNode) evalFn {
 	}
 	y := c.compile(b)
 	return func(s *state) val {
-		s.cost++
 		u, v := x(s), y(s)
 		if !s.charge(len(u.l) * len(v.l)) {
 			return null

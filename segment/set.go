@@ -76,7 +76,8 @@ func (s *Set) AppendMatches(dst []string, p *profile.Profile, now time.Time) ([]
 	if p == nil {
 		return dst, ErrNilProfile
 	}
-	st := state{p: p, now: now, th: &s.rfm}
+	st := newState(p, now, &s.rfm)
+	defer st.release()
 	var errs []error
 	for i, prog := range s.progs {
 		ok, err := st.run(prog)
