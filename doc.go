@@ -20,7 +20,10 @@
 //	for c, err := range eng.Watch(ctx, lastSeq+1) { ... } // the change feed
 //
 // Every change appends to a durable, ordered feed (Changes, Watch) that
-// consumers read from an offset and resume after a restart.
+// consumers read from an offset and resume after a restart. Segments
+// (Options.Segments, written in the language of package segment) are
+// evaluated on every profile change; entering and leaving one is in the feed
+// too.
 //
 // # Caveats
 //
@@ -33,4 +36,14 @@
 //
 // Changing identity policies or survivorship rules does not touch stored
 // profiles: call Rebuild (identity.Graph.DryRun shows what it would change).
+//
+// A profile that is merged away, removed or erased leaves its segments
+// without segment_exited entries: its profile_merged, profile_removed or
+// profile_erased entry ends them. Segments whose rules depend on time change
+// only when RefreshSegments runs.
+//
+// A bulk import into a store that already holds records re-derives every
+// profile and reports only merges, splits and new profiles in the feed, not
+// the profiles that merely gained records; ImportAuto uses the incremental
+// path there, which reports everything.
 package unify
