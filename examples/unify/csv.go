@@ -74,14 +74,26 @@ func readMapping(path string) (*Mapping, error) {
 	if err != nil {
 		return nil, err
 	}
+	m, err := parseMapping(b)
+	if err != nil {
+		return nil, fmt.Errorf("mapping %s: %w", path, err)
+	}
+	return m, nil
+}
+
+// parseMapping decodes and checks the JSON of a mapping file.
+func parseMapping(b []byte) (*Mapping, error) {
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.DisallowUnknownFields()
 	var m Mapping
 	if err := d.Decode(&m); err != nil {
-		return nil, fmt.Errorf("mapping %s: %w", path, err)
+		return nil, err
+	}
+	if _, err := d.Token(); err != io.EOF {
+		return nil, errors.New("data after the mapping object")
 	}
 	if err := m.check(); err != nil {
-		return nil, fmt.Errorf("mapping %s: %w", path, err)
+		return nil, err
 	}
 	return &m, nil
 }
@@ -106,8 +118,15 @@ func (m *Mapping) check() error {
 			errs = append(errs, fmt.Errorf("consents: %q is not a purpose name", p))
 		}
 	}
-	if m.Comma != "" && utf8.RuneCountInString(m.Comma) != 1 {
-		errs = append(errs, fmt.Errorf("comma: want one character, got %q", m.Comma))
+	if m.Comma != "" {
+		r, _ := utf8.DecodeRuneInString(m.Comma)
+		switch {
+		case utf8.RuneCountInString(m.Comma) != 1:
+			errs = append(errs, fmt.Errorf("comma: want one character, got %q", m.Comma))
+		case r == '"' || r == '\r' || r == '\n' || r == 0 || r == utf8.RuneError:
+			// encoding/csv refuses these as separators.
+			errs = append(errs, fmt.Errorf("comma: %q cannot separate fields", m.Comma))
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -277,8 +296,18 @@ func newCSVConverter(m *Mapping, headerRow []string) (*csvConverter, error) {
 	return c, nil
 }
 
-// record converts one row. The error names the column at fault; the record
-// may still be invalid (the engine validates it).
+// fieldError is a row that does not convert: Field names the mapping field
+// at fault, like "order.total" or "consents.sms_marketing".
+type fieldError struct {
+	Field string
+	Err   error
+}
+
+func (e *fieldError) Error() string { return e.Field + ": " + e.Err.Error() }
+func (e *fieldError) Unwrap() error { return e.Err }
+
+// record converts one row. The error, a *fieldError, names the mapping
+// field at fault; the record may still be invalid (the engine validates it).
 func (c *csvConverter) record(row []string) (*profile.Record, error) {
 	r := &profile.Record{
 		Source: c.source.value(row),
@@ -288,7 +317,7 @@ func (c *csvConverter) record(row []string) (*profile.Record, error) {
 	if ts := c.time.value(row); ts != "" {
 		t, err := parseTime(ts, c.timeLayout, c.loc)
 		if err != nil {
-			return r, fmt.Errorf("time: %w", err)
+			return r, &fieldError{"time", err}
 		}
 		r.Time = t
 	}
@@ -350,7 +379,7 @@ func (c *csvConverter) record(row []string) (*profile.Record, error) {
 		}
 		st, err := consentStatus(v)
 		if err != nil {
-			return r, fmt.Errorf("consents.%s: %w", p, err)
+			return r, &fieldError{"consents." + p, err}
 		}
 		r.Consents = append(r.Consents, consent.Consent{Purpose: consent.Purpose(p), Status: st, Time: r.Time, Source: r.Source, RecordID: r.ID})
 	}
@@ -368,14 +397,14 @@ func (c *csvConverter) orderOf(row []string) (*profile.Order, error) {
 	}
 	var err error
 	if o.Total, err = money(c.order.get("total", row)); err != nil {
-		return nil, fmt.Errorf("order.total: %w", err)
+		return nil, &fieldError{"order.total", err}
 	}
 	if o.Discount, err = money(c.order.get("discount", row)); err != nil {
-		return nil, fmt.Errorf("order.discount: %w", err)
+		return nil, &fieldError{"order.discount", err}
 	}
 	if v := c.order.get("return", row); v != "" {
 		if o.Return, err = parseBool(v); err != nil {
-			return nil, fmt.Errorf("order.return: %w", err)
+			return nil, &fieldError{"order.return", err}
 		}
 	}
 	if c.line.any(row) {
@@ -387,14 +416,14 @@ func (c *csvConverter) orderOf(row []string) (*profile.Order, error) {
 		}
 		if q := c.line.get("quantity", row); q != "" {
 			if l.Quantity, err = strconv.Atoi(q); err != nil {
-				return nil, fmt.Errorf("line.quantity: not a whole number: %q", q)
+				return nil, &fieldError{"line.quantity", fmt.Errorf("not a whole number: %q", q)}
 			}
 		}
 		if l.UnitPrice, err = money(c.line.get("unit_price", row)); err != nil {
-			return nil, fmt.Errorf("line.unit_price: %w", err)
+			return nil, &fieldError{"line.unit_price", err}
 		}
 		if l.Total, err = money(c.line.get("total", row)); err != nil {
-			return nil, fmt.Errorf("line.total: %w", err)
+			return nil, &fieldError{"line.total", err}
 		}
 		o.Lines = []profile.OrderLine{l}
 	}
@@ -516,13 +545,12 @@ func csvRows(r io.Reader, m *Mapping, yield func(line int64, input []byte, rec *
 		}
 		end := cr.InputOffset()
 		input := bytes.TrimRight(rec.slice(start, end), "\r\n")
-		line, _ := cr.FieldPos(0)
 		var pe *csv.ParseError
 		switch {
 		case errors.As(err, &pe):
-			if pe.StartLine > 0 {
-				line = pe.StartLine
-			}
+			// FieldPos is only for a row that was read: it panics after
+			// an error.
+			line := pe.StartLine
 			err = fmt.Errorf("csv: %w", pe.Err)
 			if errors.Is(pe.Err, csv.ErrFieldCount) {
 				err = fmt.Errorf("csv: %d fields, the header has %d", len(row), len(header))
@@ -533,6 +561,7 @@ func csvRows(r io.Reader, m *Mapping, yield func(line int64, input []byte, rec *
 		case err != nil:
 			return err
 		default:
+			line, _ := cr.FieldPos(0)
 			r, err := conv.record(row)
 			if !yield(int64(line), input, r, err) {
 				return nil
@@ -550,11 +579,15 @@ type recorder struct {
 	r    io.Reader
 	base int64  // offset of buf[0]
 	buf  []byte // input read from base on
+	err  error  // the reader's error, but io.EOF
 }
 
 func (r *recorder) Read(p []byte) (int, error) {
 	n, err := r.r.Read(p)
 	r.buf = append(r.buf, p[:n]...)
+	if err != nil && err != io.EOF {
+		r.err = err
+	}
 	return n, err
 }
 

@@ -284,17 +284,32 @@ const maxRejectInput = 4 << 10
 func xmlRecords(r io.Reader, yield func(line int64, input []byte, rec *profile.Record, err error) bool) error {
 	rec := &recorder{r: r}
 	d := xml.NewDecoder(rec)
+	d.CharsetReader = func(label string, in io.Reader) (io.Reader, error) {
+		switch strings.ToLower(label) {
+		case "utf8", "us-ascii", "ascii":
+			return in, nil
+		}
+		return nil, errors.New("the input must be UTF-8")
+	}
 	depth := 0
+	// syntax ends the file on a decoding error: one in the input is
+	// yielded for the rest of the file, one in reading it is returned.
 	syntax := func(line int64, off int64, err error) error {
-		var se *xml.SyntaxError
-		if !errors.As(err, &se) {
+		if rec.err != nil {
 			return err
+		}
+		msg := err.Error()
+		var se *xml.SyntaxError
+		if errors.As(err, &se) {
+			msg = fmt.Sprintf("line %d: %s", se.Line, se.Msg)
+		} else {
+			msg = strings.TrimPrefix(msg, "xml: ")
 		}
 		in := rec.slice(off, rec.base+int64(len(rec.buf)))
 		if len(in) > maxRejectInput {
 			in = in[:maxRejectInput]
 		}
-		yield(line, in, nil, fmt.Errorf("xml: line %d: %s; the rest of the file was not read", se.Line, se.Msg))
+		yield(line, in, nil, fmt.Errorf("xml: %s; the rest of the file was not read", msg))
 		return nil
 	}
 	for {
