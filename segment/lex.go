@@ -44,6 +44,11 @@ var keywords = map[string]itemType{
 	"null":  itemNull,
 }
 
+var punctuation = map[int]itemType{
+	'(': itemLParen, ')': itemRParen, '[': itemLBrack, ']': itemRBrack, ',': itemComma, '.': itemDot,
+	'+': itemOp, '-': itemOp, '*': itemOp, '/': itemOp,
+}
+
 // item is a token: its type, its offset in the input and its text.
 type item struct {
 	typ itemType
@@ -165,21 +170,10 @@ func lexExpr(l *lexer) stateFn {
 	case c == '/' && (l.peek() == '/' || l.peek() == '*'):
 		return lexComment
 	}
+	if t, ok := punctuation[c]; ok {
+		return l.emit(t)
+	}
 	switch c {
-	case '(':
-		return l.emit(itemLParen)
-	case ')':
-		return l.emit(itemRParen)
-	case '[':
-		return l.emit(itemLBrack)
-	case ']':
-		return l.emit(itemRBrack)
-	case ',':
-		return l.emit(itemComma)
-	case '.':
-		return l.emit(itemDot)
-	case '+', '-', '*', '/':
-		return l.emit(itemOp)
 	case '<', '>':
 		if l.peek() == '=' {
 			l.next()

@@ -142,12 +142,17 @@ func (p *parser) parseNot() Node {
 	if p.tok.typ != itemNot {
 		return p.parseCompare()
 	}
-	at := p.tok.pos
+	return p.unary(p.parseNot)
+}
+
+// unary builds a unary node for the current operator token.
+func (p *parser) unary(operand func() Node) Node {
+	op := p.tok
 	p.next()
 	p.node()
 	p.enter()
 	defer p.leave()
-	return &UnaryNode{At: at, Op: "not", X: p.parseNot()}
+	return &UnaryNode{At: op.pos, Op: op.val, X: operand()}
 }
 
 func isCompareOp(t item) bool {
@@ -210,12 +215,7 @@ func (p *parser) parseUnary() Node {
 	if p.tok.typ != itemOp || p.tok.val != "-" {
 		return p.parsePrimary()
 	}
-	at := p.tok.pos
-	p.next()
-	p.node()
-	p.enter()
-	defer p.leave()
-	return &UnaryNode{At: at, Op: "-", X: p.parseUnary()}
+	return p.unary(p.parseUnary)
 }
 
 // Primary = Literal | Field | Call | List | "(" Expr ")" .
