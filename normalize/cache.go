@@ -66,7 +66,7 @@ func (c *phoneCache) put(key string, r phoneResult) {
 // add stores r in the current generation of sh, which must be locked.
 func (c *phoneCache) add(sh *phoneShard, key string, r phoneResult) {
 	if len(sh.cur) >= c.limit {
-		sh.prev, sh.cur = sh.cur, make(map[string]phoneResult, c.limit/4)
+		sh.prev, sh.cur = sh.cur, make(map[string]phoneResult, c.limit)
 	}
 	sh.cur[key] = r
 }
