@@ -13,33 +13,38 @@ import (
 // tree (one nobody writes to again) can therefore be read from any number
 // of goroutines while its clone is being changed.
 //
-// Items are small (40 bytes) and carry the first 8 bytes of their key as a
-// big-endian integer, so a search compares integers in the node and reads a
-// key's bytes only when the prefixes tie.
+// A node is one allocation with fixed-size arrays, so copying it is one
+// allocation and a search touches few cache lines: it compares the first 8
+// bytes of the keys, held as big-endian integers in their own array, and
+// reads a key's bytes only when the prefixes tie.
 
 const (
-	degree   = 16
-	maxItems = 2*degree - 1
-	minItems = degree - 1
+	maxItems = 31
+	minItems = maxItems / 2 // a node with at most minItems can take a merge
 )
 
-// item is a key and its value, held in one allocation.
-type item struct {
-	pfx  uint64 // prefix(key)
+// entry is a key and its value, held in one allocation.
+type entry struct {
 	kv   []byte // the key, then the value; len(kv) == cap(kv)
 	klen int32
 	del  bool // a tombstone, in a transaction's pending writes
 }
 
-func (it *item) key() []byte { return it.kv[:it.klen:it.klen] }
-func (it *item) val() []byte { return it.kv[it.klen:] }
+func (e *entry) key() []byte { return e.kv[:e.klen:e.klen] }
+func (e *entry) val() []byte { return e.kv[e.klen:] }
+
+// item is an entry with the prefix of its key, as runs of writes hold them.
+type item struct {
+	pfx uint64 // prefix(key)
+	entry
+}
 
 // newItem copies key and value into one allocation.
 func newItem(key, value []byte, del bool) item {
 	b := make([]byte, len(key)+len(value))
 	copy(b, key)
 	copy(b[len(key):], value)
-	return item{pfx: prefix(key), kv: b, klen: int32(len(key)), del: del}
+	return item{prefix(key), entry{kv: b, klen: int32(len(key)), del: del}}
 }
 
 // prefix returns the first 8 bytes of k as a big-endian integer, padded with
@@ -52,11 +57,6 @@ func prefix(k []byte) uint64 {
 	var b [8]byte
 	copy(b[:], k)
 	return binary.BigEndian.Uint64(b[:])
-}
-
-// less reports whether it's key is less than k (with prefix kp).
-func (it *item) less(k []byte, kp uint64) bool {
-	return it.pfx < kp || it.pfx == kp && bytes.Compare(it.key(), k) < 0
 }
 
 // compareItems orders items by key.
@@ -72,10 +72,13 @@ func compareItems(a, b *item) int {
 
 type owner struct{ _ byte }
 
+// node holds n items; an inner node also holds n+1 children, a leaf none.
 type node struct {
-	items    []item
-	children []*node
-	owner    *owner
+	n     int
+	pfx   [maxItems]uint64
+	kids  [maxItems + 1]*node // next to pfx: a search reads both
+	ents  [maxItems]entry
+	owner *owner
 }
 
 type btree struct {
@@ -94,54 +97,84 @@ func (t *btree) clone() *btree {
 	return &c
 }
 
-// mutableFor returns n if o owns it, else a copy owned by o with room for
-// one more item (and child).
+func (n *node) leaf() bool { return n.kids[0] == nil }
+
+func (n *node) item(i int) item { return item{n.pfx[i], n.ents[i]} }
+
+func (n *node) setItem(i int, it item) { n.pfx[i], n.ents[i] = it.pfx, it.entry }
+
+// insertItem inserts it at i.
+func (n *node) insertItem(i int, it item) {
+	copy(n.pfx[i+1:n.n+1], n.pfx[i:n.n])
+	copy(n.ents[i+1:n.n+1], n.ents[i:n.n])
+	n.setItem(i, it)
+	n.n++
+}
+
+// removeItem removes and returns item i.
+func (n *node) removeItem(i int) item {
+	it := n.item(i)
+	copy(n.pfx[i:n.n-1], n.pfx[i+1:n.n])
+	copy(n.ents[i:n.n-1], n.ents[i+1:n.n])
+	n.n--
+	n.ents[n.n] = entry{}
+	return it
+}
+
+// insertKid inserts c at i among the first count children.
+func (n *node) insertKid(i, count int, c *node) {
+	copy(n.kids[i+1:count+1], n.kids[i:count])
+	n.kids[i] = c
+}
+
+// removeKid removes and returns child i of the first count.
+func (n *node) removeKid(i, count int) *node {
+	c := n.kids[i]
+	copy(n.kids[i:count-1], n.kids[i+1:count])
+	n.kids[count-1] = nil
+	return c
+}
+
+// mutableFor returns n if o owns it, else a copy owned by o.
 func (n *node) mutableFor(o *owner) *node {
 	if n.owner == o {
 		return n
 	}
-	c := &node{owner: o, items: make([]item, len(n.items), len(n.items)+1)}
-	copy(c.items, n.items)
-	if len(n.children) > 0 {
-		c.children = make([]*node, len(n.children), len(n.children)+1)
-		copy(c.children, n.children)
-	}
+	c := new(node)
+	*c = *n
+	c.owner = o
 	return c
 }
 
 func (n *node) mutableChild(i int) *node {
-	c := n.children[i].mutableFor(n.owner)
-	n.children[i] = c
+	c := n.kids[i].mutableFor(n.owner)
+	n.kids[i] = c
 	return c
 }
 
 // find returns the index of the first item with key >= k (whose prefix is
 // kp) and whether it is equal to k.
 func (n *node) find(k []byte, kp uint64) (int, bool) {
-	items := n.items
-	lo, hi := 0, len(items)
+	lo, hi := 0, n.n
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
-		if items[m].less(k, kp) {
+		if p := n.pfx[m]; p < kp || p == kp && bytes.Compare(n.ents[m].key(), k) < 0 {
 			lo = m + 1
 		} else {
 			hi = m
 		}
 	}
-	return lo, lo < len(items) && items[lo].pfx == kp && bytes.Equal(items[lo].key(), k)
+	return lo, lo < n.n && n.pfx[lo] == kp && bytes.Equal(n.ents[lo].key(), k)
 }
 
-func (t *btree) get(k []byte) (*item, bool) {
+func (t *btree) get(k []byte) (*entry, bool) {
 	kp := prefix(k)
 	for n := t.root; n != nil; {
 		i, found := n.find(k, kp)
 		if found {
-			return &n.items[i], true
+			return &n.ents[i], true
 		}
-		if len(n.children) == 0 {
-			break
-		}
-		n = n.children[i]
+		n = n.kids[i] // nil in a leaf
 	}
 	return nil, false
 }
@@ -149,18 +182,18 @@ func (t *btree) get(k []byte) (*item, bool) {
 // set inserts it or replaces the item with the same key.
 func (t *btree) set(it item) {
 	if t.root == nil {
-		t.root = &node{owner: t.owner, items: make([]item, 1, 4)}
-		t.root.items[0] = it
+		t.root = &node{owner: t.owner}
+		t.root.insertItem(0, it)
 		t.length++
 		return
 	}
 	t.root = t.root.mutableFor(t.owner)
-	if len(t.root.items) >= maxItems {
+	if t.root.n >= maxItems {
 		mid, second := t.root.split(maxItems / 2)
 		old := t.root
-		t.root = &node{owner: t.owner, items: make([]item, 1, 4), children: make([]*node, 2, 5)}
-		t.root.items[0] = mid
-		t.root.children[0], t.root.children[1] = old, second
+		t.root = &node{owner: t.owner}
+		t.root.insertItem(0, mid)
+		t.root.kids[0], t.root.kids[1] = old, second
 	}
 	if !t.root.insert(it) {
 		t.length++
@@ -170,28 +203,27 @@ func (t *btree) set(it item) {
 // split moves the items after i (and their children) to a new node and
 // returns item i and that node.
 func (n *node) split(i int) (item, *node) {
-	it := n.items[i]
-	next := &node{owner: n.owner, items: make([]item, len(n.items)-i-1, maxItems)}
-	copy(next.items, n.items[i+1:])
-	clear(n.items[i:])
-	n.items = n.items[:i]
-	if len(n.children) > 0 {
-		next.children = make([]*node, len(n.children)-i-1, maxItems+1)
-		copy(next.children, n.children[i+1:])
-		clear(n.children[i+1:])
-		n.children = n.children[:i+1]
+	it := n.item(i)
+	next := &node{owner: n.owner, n: n.n - i - 1}
+	copy(next.pfx[:], n.pfx[i+1:n.n])
+	copy(next.ents[:], n.ents[i+1:n.n])
+	clear(n.ents[i:n.n])
+	if !n.leaf() {
+		copy(next.kids[:], n.kids[i+1:n.n+1])
+		clear(n.kids[i+1 : n.n+1])
 	}
+	n.n = i
 	return it, next
 }
 
 func (n *node) maybeSplitChild(i int) bool {
-	if len(n.children[i].items) < maxItems {
+	if n.kids[i].n < maxItems {
 		return false
 	}
 	first := n.mutableChild(i)
 	mid, second := first.split(maxItems / 2)
-	n.items = insertAt(n.items, i, mid)
-	n.children = insertAt(n.children, i+1, second)
+	n.insertKid(i+1, n.n+1, second)
+	n.insertItem(i, mid)
 	return true
 }
 
@@ -200,19 +232,20 @@ func (n *node) insert(it item) bool {
 	for {
 		i, found := n.find(it.key(), it.pfx)
 		if found {
-			n.items[i] = it
+			n.ents[i] = it.entry
 			return true
 		}
-		if len(n.children) == 0 {
-			n.items = insertAt(n.items, i, it)
+		if n.leaf() {
+			n.insertItem(i, it)
 			return false
 		}
 		if n.maybeSplitChild(i) {
-			switch c := compareItems(&it, &n.items[i]); {
+			mid := n.item(i)
+			switch c := compareItems(&it, &mid); {
 			case c > 0:
 				i++
 			case c == 0:
-				n.items[i] = it
+				n.ents[i] = it.entry
 				return true
 			}
 		}
@@ -220,35 +253,15 @@ func (n *node) insert(it item) bool {
 	}
 }
 
-func insertAt[T any](s []T, i int, v T) []T {
-	var zero T
-	s = append(s, zero)
-	copy(s[i+1:], s[i:])
-	s[i] = v
-	return s
-}
-
-func removeAt[T any](s []T, i int) ([]T, T) {
-	v := s[i]
-	copy(s[i:], s[i+1:])
-	var zero T
-	s[len(s)-1] = zero
-	return s[:len(s)-1], v
-}
-
 // delete removes the item with key k, if any.
 func (t *btree) delete(k []byte) {
-	if t.root == nil || len(t.root.items) == 0 {
+	if t.root == nil {
 		return
 	}
 	t.root = t.root.mutableFor(t.owner)
 	_, ok := t.root.remove(k, prefix(k), false)
-	if len(t.root.items) == 0 {
-		if len(t.root.children) > 0 {
-			t.root = t.root.children[0]
-		} else {
-			t.root = nil
-		}
+	if t.root.n == 0 {
+		t.root = t.root.kids[0] // nil for a leaf
 	}
 	if ok {
 		t.length--
@@ -257,77 +270,73 @@ func (t *btree) delete(k []byte) {
 
 // remove removes the item with key k, or the largest item when max is set.
 func (n *node) remove(k []byte, kp uint64, max bool) (item, bool) {
-	var i int
-	var found bool
-	if max {
-		if len(n.children) == 0 {
-			var it item
-			n.items, it = removeAt(n.items, len(n.items)-1)
-			return it, true
-		}
-		i = len(n.items)
-	} else {
-		i, found = n.find(k, kp)
-		if len(n.children) == 0 {
-			if !found {
-				return item{}, false
+	for {
+		var i int
+		var found bool
+		if max {
+			if n.leaf() {
+				return n.removeItem(n.n - 1), true
 			}
-			var it item
-			n.items, it = removeAt(n.items, i)
-			return it, true
+			i = n.n
+		} else {
+			i, found = n.find(k, kp)
+			if n.leaf() {
+				if !found {
+					return item{}, false
+				}
+				return n.removeItem(i), true
+			}
 		}
+		if n.kids[i].n <= minItems {
+			n.growChild(i)
+			continue
+		}
+		child := n.mutableChild(i)
+		if found {
+			out := n.item(i)
+			last, _ := child.remove(nil, 0, true)
+			n.setItem(i, last)
+			return out, true
+		}
+		n = child
 	}
-	if len(n.children[i].items) <= minItems {
-		n.growChild(i)
-		return n.remove(k, kp, max)
-	}
-	child := n.mutableChild(i)
-	if found {
-		out := n.items[i]
-		n.items[i], _ = child.remove(nil, 0, true)
-		return out, true
-	}
-	return child.remove(k, kp, max)
 }
 
 // growChild gives child i more than minItems items, by stealing from a
 // sibling or merging with one.
 func (n *node) growChild(i int) {
 	switch {
-	case i > 0 && len(n.children[i-1].items) > minItems:
+	case i > 0 && n.kids[i-1].n > minItems:
 		child, left := n.mutableChild(i), n.mutableChild(i-1)
-		var stolen item
-		left.items, stolen = removeAt(left.items, len(left.items)-1)
-		child.items = insertAt(child.items, 0, n.items[i-1])
-		n.items[i-1] = stolen
-		if len(left.children) > 0 {
-			var c *node
-			left.children, c = removeAt(left.children, len(left.children)-1)
-			child.children = insertAt(child.children, 0, c)
+		if !left.leaf() {
+			child.insertKid(0, child.n+1, left.removeKid(left.n, left.n+1))
 		}
-	case i < len(n.items) && len(n.children[i+1].items) > minItems:
+		stolen := left.removeItem(left.n - 1)
+		child.insertItem(0, n.item(i-1))
+		n.setItem(i-1, stolen)
+	case i < n.n && n.kids[i+1].n > minItems:
 		child, right := n.mutableChild(i), n.mutableChild(i+1)
-		var stolen item
-		right.items, stolen = removeAt(right.items, 0)
-		child.items = append(child.items, n.items[i])
-		n.items[i] = stolen
-		if len(right.children) > 0 {
-			var c *node
-			right.children, c = removeAt(right.children, 0)
-			child.children = append(child.children, c)
+		if !right.leaf() {
+			child.kids[child.n+1] = right.removeKid(0, right.n+1)
 		}
+		stolen := right.removeItem(0)
+		child.setItem(child.n, n.item(i))
+		child.n++
+		n.setItem(i, stolen)
 	default:
-		if i >= len(n.items) {
+		if i >= n.n {
 			i--
 		}
 		child := n.mutableChild(i)
-		var mid item
-		var right *node
-		n.items, mid = removeAt(n.items, i)
-		n.children, right = removeAt(n.children, i+1)
-		child.items = append(child.items, mid)
-		child.items = append(child.items, right.items...)
-		child.children = append(child.children, right.children...)
+		right := n.removeKid(i+1, n.n+1)
+		mid := n.removeItem(i)
+		child.setItem(child.n, mid)
+		copy(child.pfx[child.n+1:], right.pfx[:right.n])
+		copy(child.ents[child.n+1:], right.ents[:right.n])
+		if !right.leaf() {
+			copy(child.kids[child.n+1:], right.kids[:right.n+1])
+		}
+		child.n += 1 + right.n
 	}
 }
 
@@ -340,33 +349,25 @@ const (
 )
 
 // build returns a tree owned by o holding items, which must be sorted by key
-// without duplicates or tombstones. The leaves are parts of items if keep is
-// set (the caller then gives items up), else of a copy.
-func build(items []item, o *owner, keep bool) *node {
+// without duplicates or tombstones.
+func build(items []item, o *owner) *node {
 	n := len(items)
 	if n == 0 {
 		return nil
 	}
 	// Leaves and the separators between them: k leaves hold n-(k-1) items.
 	k := (n + buildLeaf) / (buildLeaf + 1)
-	var arena []item
-	if !keep {
-		arena = make([]item, n-(k-1))
-	}
 	nodes := make([]*node, k)
 	seps := make([]item, 0, k-1)
-	pos, at := 0, 0
+	pos := 0
 	for j := range k {
 		cnt := (n - pos - (k - j - 1)) / (k - j)
-		var leaf []item
-		if keep {
-			leaf = items[pos : pos+cnt : pos+cnt]
-		} else {
-			leaf = arena[at : at+cnt : at+cnt]
-			copy(leaf, items[pos:pos+cnt])
+		leaf := &node{owner: o, n: cnt}
+		for x := range cnt {
+			leaf.setItem(x, items[pos+x])
 		}
-		nodes[j] = &node{owner: o, items: leaf}
-		pos, at = pos+cnt, at+cnt
+		nodes[j] = leaf
+		pos += cnt
 		if j < k-1 {
 			seps = append(seps, items[pos])
 			pos++
@@ -379,16 +380,15 @@ func build(items []item, o *owner, keep bool) *node {
 		m := (k + buildFan - 1) / buildFan
 		parents := make([]*node, m)
 		up := make([]item, 0, m-1)
-		kids := make([]*node, k)
-		copy(kids, nodes)
-		arena := make([]item, len(seps)-(m-1))
-		pos, at := 0, 0
+		pos := 0
 		for j := range m {
 			cnt := (k - pos) / (m - j)
-			p := &node{owner: o, items: arena[at : at+cnt-1 : at+cnt-1], children: kids[pos : pos+cnt : pos+cnt]}
-			copy(p.items, seps[pos:pos+cnt-1])
+			p := &node{owner: o, n: cnt - 1}
+			for x := range cnt - 1 {
+				p.setItem(x, seps[pos+x])
+			}
+			copy(p.kids[:], nodes[pos:pos+cnt])
 			parents[j] = p
-			at += cnt - 1
 			pos += cnt
 			if j < m-1 {
 				up = append(up, seps[pos-1])
@@ -413,9 +413,15 @@ type frame struct {
 
 func (c *cursor) valid() bool { return len(c.stack) > 0 }
 
-func (c *cursor) item() *item {
+func (c *cursor) item() *entry {
 	f := &c.stack[len(c.stack)-1]
-	return &f.n.items[f.i]
+	return &f.n.ents[f.i]
+}
+
+// full returns the current item with its prefix.
+func (c *cursor) full() item {
+	f := &c.stack[len(c.stack)-1]
+	return f.n.item(f.i)
 }
 
 // seekGE positions c at the first item with key >= k (the first item if k
@@ -429,13 +435,13 @@ func (c *cursor) seekGE(root *node, k []byte) {
 		if found {
 			return
 		}
-		if len(n.children) == 0 {
-			if i == len(n.items) {
+		if n.leaf() {
+			if i == n.n {
 				c.up(true)
 			}
 			return
 		}
-		n = n.children[i]
+		n = n.kids[i]
 	}
 }
 
@@ -445,11 +451,11 @@ func (c *cursor) seekLT(root *node, k []byte) {
 	c.stack = c.stack[:0]
 	kp := prefix(k)
 	for n := root; n != nil; {
-		i := len(n.items)
+		i := n.n
 		if k != nil {
 			i, _ = n.find(k, kp)
 		}
-		if len(n.children) == 0 {
+		if n.leaf() {
 			c.stack = append(c.stack, frame{n, i - 1})
 			if i == 0 {
 				c.up(false)
@@ -457,7 +463,7 @@ func (c *cursor) seekLT(root *node, k []byte) {
 			return
 		}
 		c.stack = append(c.stack, frame{n, i})
-		n = n.children[i]
+		n = n.kids[i]
 	}
 }
 
@@ -470,7 +476,7 @@ func (c *cursor) up(forward bool) {
 			return
 		}
 		f := &c.stack[len(c.stack)-1]
-		if forward && f.i < len(f.n.items) {
+		if forward && f.i < f.n.n {
 			return
 		}
 		if !forward && f.i > 0 {
@@ -482,32 +488,27 @@ func (c *cursor) up(forward bool) {
 
 func (c *cursor) next() {
 	f := &c.stack[len(c.stack)-1]
-	if len(f.n.children) > 0 {
+	if !f.n.leaf() {
 		f.i++
-		for n := f.n.children[f.i]; n != nil; {
+		for n := f.n.kids[f.i]; n != nil; n = n.kids[0] {
 			c.stack = append(c.stack, frame{n, 0})
-			if len(n.children) == 0 {
-				break
-			}
-			n = n.children[0]
 		}
 		return
 	}
-	if f.i++; f.i == len(f.n.items) {
+	if f.i++; f.i == f.n.n {
 		c.up(true)
 	}
 }
 
 func (c *cursor) prev() {
 	f := &c.stack[len(c.stack)-1]
-	if len(f.n.children) > 0 {
-		for n := f.n.children[f.i]; n != nil; {
-			if len(n.children) == 0 {
-				c.stack = append(c.stack, frame{n, len(n.items) - 1})
+	if !f.n.leaf() {
+		for n := f.n.kids[f.i]; n != nil; n = n.kids[n.n] {
+			if n.leaf() {
+				c.stack = append(c.stack, frame{n, n.n - 1})
 				break
 			}
-			c.stack = append(c.stack, frame{n, len(n.items)})
-			n = n.children[len(n.items)]
+			c.stack = append(c.stack, frame{n, n.n})
 		}
 		return
 	}
@@ -541,20 +542,21 @@ func (t *btree) merge(run []item) {
 	for i := range run {
 		w := &run[i]
 		for ; c.valid(); c.next() {
-			if d := compareItems(c.item(), w); d >= 0 {
+			cur := c.full()
+			if d := compareItems(&cur, w); d >= 0 {
 				if d == 0 {
 					c.next()
 				}
 				break
 			}
-			all = append(all, *c.item())
+			all = append(all, cur)
 		}
 		if !w.del {
 			all = append(all, *w)
 		}
 	}
 	for ; c.valid(); c.next() {
-		all = append(all, *c.item())
+		all = append(all, c.full())
 	}
-	t.root, t.length = build(all, t.owner, true), len(all)
+	t.root, t.length = build(all, t.owner), len(all)
 }

@@ -77,11 +77,82 @@ func TestBtreeModel(t *testing.T) {
 		if _, ok := tr.get(k); ok != model[string(k)] {
 			t.Fatalf("step %d: get(%s) = %v", step, k, ok)
 		}
+		if step%1000 == 0 {
+			checkTree(t, tr)
+		}
 	}
 	for k := range model {
 		tr.delete([]byte(k))
 	}
 	if tr.length != 0 || len(treeKeys(tr.root, false, nil)) != 0 || len(treeKeys(tr.root, true, nil)) != 0 {
 		t.Fatalf("tree not empty after deleting everything")
+	}
+}
+
+// checkTree checks that every leaf of t is at the same depth, that no node
+// holds more than maxItems items, and that the keys ascend.
+func checkTree(t *testing.T, tr *btree) {
+	t.Helper()
+	leafDepth := -1
+	var walk func(n *node, depth int)
+	walk = func(n *node, depth int) {
+		if n.n < 1 || n.n > maxItems {
+			t.Fatalf("node with %d items", n.n)
+		}
+		if n.leaf() {
+			if leafDepth >= 0 && depth != leafDepth {
+				t.Fatalf("leaves at depths %d and %d", leafDepth, depth)
+			}
+			leafDepth = depth
+			return
+		}
+		for i := 0; i <= n.n; i++ {
+			walk(n.kids[i], depth+1)
+		}
+	}
+	if tr.root != nil {
+		walk(tr.root, 0)
+	}
+	keys := treeKeys(tr.root, false, nil)
+	if !slices.IsSorted(keys) || len(keys) != tr.length {
+		t.Fatalf("%d keys (length %d), sorted: %v", len(keys), tr.length, slices.IsSorted(keys))
+	}
+}
+
+// TestBtreeMerge applies runs of every size, with deletes, through both of
+// merge's ways (inserting and rebuilding), against a map.
+func TestBtreeMerge(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	tr := newBtree()
+	model := map[string]bool{}
+	for step, size := range []int{1, 5000, 3, 200, 10, 2000, 1, 700, 40, 9000, 5, 100} {
+		frozen, frozenModel := tr.clone(), maps.Clone(model)
+		byKey := map[string]item{}
+		for range size {
+			k := []byte(fmt.Sprintf("%05d", r.IntN(20000)))
+			del := r.IntN(4) == 0
+			byKey[string(k)] = newItem(k, nil, del)
+		}
+		run := slices.SortedFunc(maps.Values(byKey), func(a, b item) int { return compareItems(&a, &b) })
+		for _, it := range run {
+			if it.del {
+				delete(model, string(it.key()))
+			} else {
+				model[string(it.key())] = true
+			}
+		}
+		tr.merge(run)
+		checkTree(t, tr)
+		if diff := cmp.Diff(modelKeys(model, false, nil), treeKeys(tr.root, false, nil)); diff != "" {
+			t.Fatalf("step %d: (-want +got):\n%s", step, diff)
+		}
+		if diff := cmp.Diff(modelKeys(frozenModel, false, nil), treeKeys(frozen.root, false, nil)); diff != "" {
+			t.Fatalf("step %d: frozen clone changed (-want +got):\n%s", step, diff)
+		}
+		for k := range model {
+			if _, ok := tr.get([]byte(k)); !ok {
+				t.Fatalf("step %d: get(%s) missing", step, k)
+			}
+		}
 	}
 }

@@ -6,8 +6,13 @@
 // Committed data is a copy-on-write B-tree: a commit copies only the nodes
 // on the paths it changes and publishes a new root, so a transaction reads
 // its snapshot without locks (Get is O(log n)) and iterators walk it in
-// order while other transactions commit. Keys and values are copied on the
-// way in and out, so no caller ever holds the store's own bytes.
+// order while other transactions commit. When no transaction holds the
+// latest state, a commit changes the nodes made since one last did in
+// place, so commits without concurrent readers copy nothing. A commit of
+// many writes for the size of the tree (a batch's often is) builds a new
+// tree from a merge of the two instead of inserting one by one.
+// Keys and values are copied on the way in and out, so no caller ever
+// holds the store's own bytes.
 //
 //	s := memstore.New()
 //	defer s.Close()

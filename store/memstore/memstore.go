@@ -196,7 +196,7 @@ func (s *Store) commit(tx *txn) error {
 	run := make([]item, 0, tx.pending.length)
 	var c cursor
 	for c.seekGE(tx.pending.root, nil); c.valid(); c.next() {
-		run = append(run, *c.item())
+		run = append(run, c.full())
 	}
 	s.apply(run, tx)
 	return nil
@@ -232,15 +232,15 @@ func (s *Store) apply(run []item, self *txn) {
 // in pending (a tree of copies, with tombstones for deletes) and the
 // fingerprints of the keys it read from the snapshot in reads.
 type txn struct {
-	s       *Store
-	snap    *snapshot
-	update  bool
+	s        *Store
+	snap     *snapshot
+	update   bool
 	done     bool
 	released bool // tx.snap.refs no longer counts tx
-	pending *btree
-	writes  int // Set and Delete calls, for Options.MaxTxnWrites
-	bytes   int // bytes in them, for Options.MaxTxnBytes
-	reads   []uint64
+	pending  *btree
+	writes   int // Set and Delete calls, for Options.MaxTxnWrites
+	bytes    int // bytes in them, for Options.MaxTxnBytes
+	reads    []uint64
 }
 
 // finish ends tx: later calls on it and its iterators fail with
@@ -345,7 +345,7 @@ type iterator struct {
 	lower, upper      []byte
 	reverse, keysOnly bool
 	started, closed   bool
-	cur               *item
+	cur               *entry
 	err               error
 	keyBuf, valBuf    []byte
 }
@@ -374,7 +374,7 @@ func (it *iterator) Next() bool {
 		it.advancePast(it.cur.key())
 	}
 	for {
-		var c *item
+		var c *entry
 		switch b, p := it.bc.valid(), it.pc.valid(); {
 		case !b && !p:
 			return it.stop()
