@@ -520,9 +520,10 @@ func (c *cursor) prev() {
 }
 
 // rebuildRatio: merge rebuilds the tree when the run has at least
-// 1/rebuildRatio as many writes as the tree has items, as walking and
-// rebuilding it then costs less than inserting one by one.
-const rebuildRatio = 8
+// 1/rebuildRatio as many writes as the tree has items. Rebuilding allocates
+// every node again, so (measured on batch loads) it pays only for runs
+// about as large as the tree.
+const rebuildRatio = 1
 
 // merge applies run, a sorted list of writes with one per key, to t.
 func (t *btree) merge(run []item) {
