@@ -68,19 +68,14 @@ func (w *writer) time(t time.Time) {
 	w.uvarint(uint64(nsec))
 }
 
-func (w *writer) value(v Value) {
-	if v.kind == ValueString {
-		w.b = append(w.b, byte(ValueString))
-		w.str(v.s)
-		return
-	}
-	w.scalar(v)
-}
+func (w *writer) value(v Value) { w.valueWith(v, w.str) }
 
-// scalar writes a Value other than a string.
-func (w *writer) scalar(v Value) {
+// valueWith writes a Value, a string with str.
+func (w *writer) valueWith(v Value, str func(string)) {
 	w.b = append(w.b, byte(v.kind))
 	switch v.kind {
+	case ValueString:
+		str(v.s)
 	case ValueNumber:
 		w.b = binary.LittleEndian.AppendUint64(w.b, math.Float64bits(v.n))
 	case ValueBool:
@@ -88,20 +83,19 @@ func (w *writer) scalar(v Value) {
 	}
 }
 
-func (w *writer) id(id identity.ID) {
-	w.str(string(id.Type))
-	w.str(id.Value)
-}
+func (w *writer) consent(c *consent.Consent) { w.consentWith(c, w.str) }
 
-func (w *writer) consent(c *consent.Consent) {
-	w.str(string(c.Purpose))
-	w.str(string(c.Status))
+// consentWith writes a consent, its strings with str.
+func (w *writer) consentWith(c *consent.Consent, str func(string)) {
+	str(string(c.Purpose))
+	str(string(c.Status))
 	w.time(c.Time)
-	w.str(c.Source)
-	w.str(c.RecordID)
+	str(c.Source)
+	str(c.RecordID)
 	w.bool(c.Scope != nil)
 	if c.Scope != nil {
-		w.id(*c.Scope)
+		str(string(c.Scope.Type))
+		str(c.Scope.Value)
 	}
 }
 
@@ -249,17 +243,14 @@ func (r *reader) time() time.Time {
 	return time.Unix(sec, int64(nsec)).UTC()
 }
 
-func (r *reader) value() Value {
-	k := ValueKind(r.byte())
-	if k == ValueString {
-		return Value{kind: ValueString, s: r.str()}
-	}
-	return r.scalar(k)
-}
+func (r *reader) value() Value { return r.valueWith(r.str) }
 
-// scalar reads a Value of kind k other than a string.
-func (r *reader) scalar(k ValueKind) Value {
+// valueWith reads a Value, a string with str.
+func (r *reader) valueWith(str func() string) Value {
+	k := ValueKind(r.byte())
 	switch k {
+	case ValueString:
+		return Value{kind: ValueString, s: str()}
 	case ValueNull:
 		return Value{}
 	case ValueNumber:
@@ -280,31 +271,21 @@ func (r *reader) scalar(k ValueKind) Value {
 	return Value{}
 }
 
-func (r *reader) id() identity.ID {
-	return identity.ID{Type: identity.Type(r.str()), Value: r.str()}
-}
+func (r *reader) consent(c *consent.Consent) { r.consentWith(c, r.str) }
 
-// consent reads a consent.
-func (r *reader) consent(c *consent.Consent) {
-	c.Purpose = consent.Purpose(r.str())
-	c.Status = consent.Status(r.str())
+// consentWith reads a consent, its strings with str.
+func (r *reader) consentWith(c *consent.Consent, str func() string) {
+	c.Purpose = consent.Purpose(str())
+	c.Status = consent.Status(str())
 	c.Time = r.time()
-	c.Source = r.str()
-	c.RecordID = r.str()
+	c.Source = str()
+	c.RecordID = str()
 	if r.bool() {
 		scope := new(identity.ID)
-		*scope = r.id()
+		scope.Type = identity.Type(str())
+		scope.Value = str()
 		c.Scope = scope
 	}
-}
-
-// key reads a map key, which must be greater than prev unless first.
-func (r *reader) key(prev string, first bool) string {
-	k := r.str()
-	if !first && k <= prev {
-		r.fail("map keys not in ascending order")
-	}
-	return k
 }
 
 // done checks that all input was read.
@@ -378,7 +359,7 @@ func (r *Record) AppendBinary(dst []byte) ([]byte, error) {
 			w.str(a.Region)
 			w.str(a.Country)
 		}
-		w.values(c.Attributes)
+		writeMap(&w, w.str, c.Attributes, w.value)
 	}
 	if o := r.Order; o != nil {
 		w.str(o.OrderID)
@@ -418,22 +399,23 @@ func (r *Record) AppendBinary(dst []byte) ([]byte, error) {
 	for i := range r.Consents {
 		w.consent(&r.Consents[i])
 	}
-	w.values(r.Properties)
+	writeMap(&w, w.str, r.Properties, w.value)
 	return w.b, nil
 }
 
-// values writes a map of Values with its keys in ascending order.
-func (w *writer) values(m map[string]Value) {
+// writeMap writes m with its keys, written by str, in ascending order, and
+// each value written by write.
+func writeMap[K ~string, V any](w *writer, str func(string), m map[K]V, write func(V)) {
 	w.uvarint(uint64(len(m)))
 	if len(m) == 0 {
 		return
 	}
-	var kbuf [16]string
-	var vbuf [16]Value
+	var kbuf [24]K
+	var vbuf [24]V
 	keys, vals := sortedEntries(m, kbuf[:], vbuf[:])
 	for i, k := range keys {
-		w.str(k)
-		w.value(vals[i])
+		str(string(k))
+		write(vals[i])
 	}
 }
 
@@ -492,7 +474,7 @@ func (r *Record) UnmarshalBinary(b []byte) error {
 			a.Region = rd.str()
 			a.Country = rd.str()
 		}
-		c.Attributes = rd.values()
+		c.Attributes = readMap[string](&rd, rd.str, rd.value)
 	}
 	if flags&hasOrder != 0 {
 		parts := new(orderParts)
@@ -547,7 +529,7 @@ func (r *Record) UnmarshalBinary(b []byte) error {
 			rd.consent(&r.Consents[i])
 		}
 	}
-	r.Properties = rd.values()
+	r.Properties = readMap[string](&rd, rd.str, rd.value)
 	if err := rd.done(); err != nil {
 		*r = Record{}
 		return err
@@ -555,21 +537,25 @@ func (r *Record) UnmarshalBinary(b []byte) error {
 	return nil
 }
 
-// values reads a map of Values written by writer.values; nil when empty.
-func (r *reader) values() map[string]Value {
+// readMap reads a map written by writeMap, its keys read by str and its
+// values by read; nil when empty.
+func readMap[K ~string, V any](r *reader, str func() string, read func() V) map[K]V {
 	n := r.count()
 	if n == 0 {
 		return nil
 	}
-	m := make(map[string]Value, n)
+	m := make(map[K]V, n)
 	prev := ""
 	for i := range n {
-		k := r.key(prev, i == 0)
+		k := str()
+		if i > 0 && k <= prev {
+			r.fail("map keys not in ascending order")
+		}
 		if r.err != nil {
 			return nil
 		}
 		prev = k
-		m[k] = r.value()
+		m[K(k)] = read()
 	}
 	return m
 }

@@ -44,40 +44,24 @@ func (p *Profile) AppendBinary(dst []byte) ([]byte, error) {
 		w.time(info.LastSeen)
 		w.int(info.Records)
 	}
-	w.uvarint(uint64(len(p.Attributes)))
-	if len(p.Attributes) > 0 {
-		var kbuf [24]string
-		var vbuf [24]Attribute
-		keys, vals := sortedEntries(p.Attributes, kbuf[:], vbuf[:])
-		for i, k := range keys {
-			a := &vals[i]
-			w.str(k)
-			w.value(a.Value)
-			w.str(a.Source)
-			w.str(a.RecordID)
-			w.time(a.Time)
-		}
-	}
+	writeMap(&w.writer, w.str, p.Attributes, func(a Attribute) {
+		w.value(a.Value)
+		w.str(a.Source)
+		w.str(a.RecordID)
+		w.time(a.Time)
+	})
 	w.uvarint(uint64(p.Consents.Len()))
 	for c := range p.Consents.All() {
 		w.consent(&c)
 	}
 	w.int(t.OrderCount)
 	w.int(t.Returns)
-	w.uvarint(uint64(len(t.SpendByCurrency)))
-	if len(t.SpendByCurrency) > 0 {
-		var kbuf [8]string
-		var vbuf [8]CurrencySpend
-		keys, vals := sortedEntries(t.SpendByCurrency, kbuf[:], vbuf[:])
-		for i, k := range keys {
-			cs := &vals[i]
-			w.str(k)
-			w.int(cs.Orders)
-			w.int(cs.Returns)
-			w.money(cs.Net)
-			writeNumbers(&w, cs.ByChannel)
-		}
-	}
+	writeMap(&w.writer, w.str, t.SpendByCurrency, func(cs CurrencySpend) {
+		w.int(cs.Orders)
+		w.int(cs.Returns)
+		w.money(cs.Net)
+		writeNumbers(&w, cs.ByChannel)
+	})
 	writeNumbers(&w, t.OrderCountByChannel)
 	writeNumbers(&w, t.OrderCountByStore)
 	w.time(t.FirstOrder)
@@ -98,17 +82,7 @@ func (p *Profile) AppendBinary(dst []byte) ([]byte, error) {
 
 // writeNumbers writes a map of numbers with its keys in ascending order.
 func writeNumbers[K ~string, V int | Money](w *pwriter, m map[K]V) {
-	w.uvarint(uint64(len(m)))
-	if len(m) == 0 {
-		return
-	}
-	var kbuf [16]K
-	var vbuf [16]V
-	keys, vals := sortedEntries(m, kbuf[:], vbuf[:])
-	for i, k := range keys {
-		w.str(string(k))
-		w.varint(int64(vals[i]))
-	}
+	writeMap(&w.writer, w.str, m, func(v V) { w.varint(int64(v)) })
 }
 
 // MarshalBinary returns the encoding of AppendBinary.
@@ -148,24 +122,13 @@ func (p *Profile) UnmarshalBinary(b []byte) error {
 			info.Records = r.int()
 		}
 	}
-	if n := r.count(); n > 0 {
-		m := make(map[string]Attribute, n)
-		prev := ""
-		for i := range n {
-			k := r.key(prev, i == 0)
-			if r.err != nil {
-				break
-			}
-			prev = k
-			var a Attribute
-			a.Value = r.value()
-			a.Source = r.str()
-			a.RecordID = r.str()
-			a.Time = r.time()
-			m[k] = a
-		}
-		p.Attributes = m
-	}
+	p.Attributes = readMap[string](&r.reader, r.str, func() (a Attribute) {
+		a.Value = r.value()
+		a.Source = r.str()
+		a.RecordID = r.str()
+		a.Time = r.time()
+		return a
+	})
 	if n := r.count(); n > 0 {
 		// Resolve copies the consents: decode them on the stack when they
 		// are few.
@@ -183,24 +146,13 @@ func (p *Profile) UnmarshalBinary(b []byte) error {
 	}
 	t.OrderCount = r.int()
 	t.Returns = r.int()
-	if n := r.count(); n > 0 {
-		m := make(map[string]CurrencySpend, n)
-		prev := ""
-		for i := range n {
-			k := r.key(prev, i == 0)
-			if r.err != nil {
-				break
-			}
-			prev = k
-			var cs CurrencySpend
-			cs.Orders = r.int()
-			cs.Returns = r.int()
-			cs.Net = r.money()
-			cs.ByChannel = readNumbers[string, Money](&r)
-			m[k] = cs
-		}
-		t.SpendByCurrency = m
-	}
+	t.SpendByCurrency = readMap[string](&r.reader, r.str, func() (cs CurrencySpend) {
+		cs.Orders = r.int()
+		cs.Returns = r.int()
+		cs.Net = r.money()
+		cs.ByChannel = readNumbers[string, Money](&r)
+		return cs
+	})
 	t.OrderCountByChannel = readNumbers[string, int](&r)
 	t.OrderCountByStore = readNumbers[string, int](&r)
 	t.FirstOrder = r.time()
@@ -227,25 +179,13 @@ func (p *Profile) UnmarshalBinary(b []byte) error {
 
 // readNumbers reads a map written by writeNumbers; nil when empty.
 func readNumbers[K ~string, V int | Money](r *preader) map[K]V {
-	n := r.count()
-	if n == 0 {
-		return nil
-	}
-	m := make(map[K]V, n)
-	prev := ""
-	for i := range n {
-		k := r.key(prev, i == 0)
+	return readMap[K](&r.reader, r.str, func() V {
 		x := r.varint()
 		if int64(V(x)) != x {
 			r.fail("number out of range")
 		}
-		if r.err != nil {
-			return nil
-		}
-		prev = k
-		m[K(k)] = V(x)
-	}
-	return m
+		return V(x)
+	})
 }
 
 // preader reads the profile encoding: a reader whose strings are references
@@ -353,39 +293,13 @@ func (r *preader) strs(pool *[]string, sorted bool) []string {
 	return s
 }
 
-func (r *preader) value() Value {
-	k := ValueKind(r.byte())
-	if k == ValueString {
-		return Value{kind: ValueString, s: r.str()}
-	}
-	return r.scalar(k)
-}
+func (r *preader) value() Value { return r.valueWith(r.str) }
 
 func (r *preader) id() identity.ID {
 	return identity.ID{Type: identity.Type(r.str()), Value: r.str()}
 }
 
-func (r *preader) consent(c *consent.Consent) {
-	c.Purpose = consent.Purpose(r.str())
-	c.Status = consent.Status(r.str())
-	c.Time = r.time()
-	c.Source = r.str()
-	c.RecordID = r.str()
-	if r.bool() {
-		scope := new(identity.ID)
-		*scope = r.id()
-		c.Scope = scope
-	}
-}
-
-// key reads a map key, which must be greater than prev unless first.
-func (r *preader) key(prev string, first bool) string {
-	k := r.str()
-	if !first && k <= prev {
-		r.fail("map keys not in ascending order")
-	}
-	return k
-}
+func (r *preader) consent(c *consent.Consent) { r.consentWith(c, r.str) }
 
 // pwriter writes the profile encoding: a writer whose strings are
 // references into the string table.
@@ -403,31 +317,14 @@ func (w *pwriter) strs(s []string) {
 	}
 }
 
-func (w *pwriter) value(v Value) {
-	if v.kind == ValueString {
-		w.b = append(w.b, byte(ValueString))
-		w.str(v.s)
-		return
-	}
-	w.scalar(v)
-}
+func (w *pwriter) value(v Value) { w.valueWith(v, w.str) }
 
 func (w *pwriter) id(id identity.ID) {
 	w.str(string(id.Type))
 	w.str(id.Value)
 }
 
-func (w *pwriter) consent(c *consent.Consent) {
-	w.str(string(c.Purpose))
-	w.str(string(c.Status))
-	w.time(c.Time)
-	w.str(c.Source)
-	w.str(c.RecordID)
-	w.bool(c.Scope != nil)
-	if c.Scope != nil {
-		w.id(*c.Scope)
-	}
-}
+func (w *pwriter) consent(c *consent.Consent) { w.consentWith(c, w.str) }
 
 // strTable collects the distinct strings of an encoding in the order of
 // first use; reference i+1 names the i'th, 0 the empty string. A small
