@@ -59,8 +59,8 @@
 //	C-200:curtains:2:44,95;H-1:hooks:1:5
 //
 // Amounts are written with a decimal comma ("59,90") or point ("59.90"),
-// optionally with thousands separators ("1 234,50", "1.234,50") and a
-// trailing € or EUR.
+// optionally with thousands separators between groups of three digits
+// ("1 234,50", "1.234,50") and a trailing € or EUR.
 //
 // Times are RFC 3339 (2026-03-02T14:05:00+02:00), or without an offset in
 // the stores' time zone (-tz): 2026-03-02 14:05[:00], 2026-03-02T14:05[:00],

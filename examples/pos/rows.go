@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -98,7 +99,9 @@ func readCSV(data []byte, kind string) ([]row, error) {
 	}
 	for i, h := range header {
 		header[i] = strings.ReplaceAll(strings.ToLower(strings.TrimSpace(h)), " ", "_")
-		if slices.Contains(header[:i], header[i]) {
+		// Only a known column twice is ambiguous; a spreadsheet may add
+		// empty or other columns of no matter.
+		if slices.Contains(columns[kind], header[i]) && slices.Contains(header[:i], header[i]) {
 			return nil, fmt.Errorf("header: column %q twice", header[i])
 		}
 	}
@@ -127,7 +130,7 @@ func readCSV(data []byte, kind string) ([]row, error) {
 		line, _ := r.FieldPos(0)
 		rw := row{line: line, values: make(map[string]string, len(header))}
 		for i, f := range fields {
-			if i < len(header) {
+			if i < len(header) && header[i] != "" {
 				rw.values[header[i]] = strings.TrimSpace(f)
 			}
 		}
@@ -271,36 +274,71 @@ func (p *processor) parseTime(s string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, errMissing
 	}
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t.UTC(), nil
-	}
+	t, err := time.Parse(time.RFC3339Nano, s)
 	for _, l := range localLayouts {
-		if t, err := time.ParseInLocation(l, s, p.loc); err == nil {
-			return t.UTC(), nil
+		if err == nil {
+			break
 		}
+		t, err = time.ParseInLocation(l, s, p.loc)
 	}
-	return time.Time{}, fmt.Errorf("%q is not a time like 2026-03-02 14:05, 2.3.2026 14.05 or 2026-03-02T14:05:00+02:00", s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is not a time like 2026-03-02 14:05, 2.3.2026 14.05 or 2026-03-02T14:05:00+02:00", s)
+	}
+	if y := t.UTC().Year(); y < 1 || y > 9999 { // the engine's range
+		return time.Time{}, fmt.Errorf("%q is out of range: year %d in UTC", s, y)
+	}
+	return t.UTC(), nil
 }
 
 // parseAmount reads an amount as cashiers write it: "59,90", "59.90",
-// "1 234,50", "1.234,50", "59,90 €".
+// "1 234,50", "1.234,50", "59,90 €". The decimal separator is the last
+// comma or point; thousands separators (spaces, or the other of comma and
+// point) must separate groups of three digits, so that "12 50" or
+// "1.2.3,4" are errors rather than amounts a hundred times too large.
 func parseAmount(s string) (profile.Money, error) {
 	orig := s
+	bad := func() (profile.Money, error) {
+		return 0, fmt.Errorf("%q is not an amount like 59,90 or 59.90", orig)
+	}
 	s = strings.TrimSpace(s)
 	s = strings.TrimSpace(strings.TrimSuffix(strings.TrimSuffix(s, "€"), "EUR"))
-	s = strings.NewReplacer(" ", "", "\u00a0", "", "\u202f", "").Replace(s)
-	comma, dot := strings.LastIndex(s, ","), strings.LastIndex(s, ".")
-	switch {
-	case comma >= 0 && dot > comma: // 1,234.50
-		s = strings.ReplaceAll(s, ",", "")
-	case comma >= 0 && dot >= 0: // 1.234,50
-		s = strings.ReplaceAll(strings.ReplaceAll(s, ".", ""), ",", ".")
-	case strings.Count(s, ",") == 1: // 59,90
-		s = strings.ReplaceAll(s, ",", ".")
+	sign := ""
+	if rest, ok := strings.CutPrefix(s, "-"); ok {
+		sign, s = "-", strings.TrimSpace(rest)
 	}
-	m, err := profile.ParseMoney(s)
-	if err != nil {
-		return 0, fmt.Errorf("%q is not an amount like 59,90 or 59.90", orig)
+	s = strings.NewReplacer("\u00a0", " ", "\u202f", " ").Replace(s)
+	comma, dot := strings.LastIndex(s, ","), strings.LastIndex(s, ".")
+	units, frac, thousands := s, "", ""
+	switch {
+	case comma >= 0 && dot >= 0: // 1,234.50 or 1.234,50
+		i := max(comma, dot)
+		units, frac, thousands = s[:i], s[i+1:], string(s[min(comma, dot)])
+	case strings.Count(s, ",") == 1: // 59,90
+		units, frac, _ = strings.Cut(s, ",")
+	case strings.Count(s, ".") == 1: // 59.90
+		units, frac, _ = strings.Cut(s, ".")
+	case comma >= 0 || dot >= 0:
+		return bad()
+	}
+	if thousands != "" {
+		units = strings.ReplaceAll(units, thousands, " ")
+	}
+	groups := strings.Split(units, " ")
+	for i, g := range groups {
+		if g == "" || strings.Trim(g, "0123456789") != "" || i > 0 && len(g) != 3 || i == 0 && len(groups) > 1 && len(g) > 3 {
+			return bad()
+		}
+	}
+	n := sign + strings.Join(groups, "")
+	if frac != "" || comma >= 0 || dot >= 0 {
+		if frac == "" || strings.Trim(frac, "0123456789") != "" {
+			return bad()
+		}
+		n += "." + frac
+	}
+	m, err := profile.ParseMoney(n)
+	if err != nil || m == math.MinInt64 { // which has no positive, for a return
+		return bad()
 	}
 	return m, nil
 }
@@ -331,8 +369,12 @@ func parseLines(s string, isReturn bool) ([]profile.OrderLine, error) {
 		} else if qty < 0 || price < 0 {
 			return nil, fmt.Errorf("item %d %q: negative quantity or price on a sale", i+1, item)
 		}
+		total := price * profile.Money(qty)
+		if qty < 0 || qty != 0 && total/profile.Money(qty) != price {
+			return nil, fmt.Errorf("item %d %q: quantity × unit price out of range", i+1, item)
+		}
 		out = append(out, profile.OrderLine{SKU: strings.TrimSpace(f[0]), Category: strings.TrimSpace(f[1]),
-			Quantity: qty, UnitPrice: price, Total: price * profile.Money(qty)})
+			Quantity: qty, UnitPrice: price, Total: total})
 	}
 	return out, nil
 }
