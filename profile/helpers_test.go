@@ -75,7 +75,7 @@ func randomRecords(rng *rand.Rand, n int) []*Record {
 			r.Kind = KindOrder
 			o := &Order{
 				Store: pick("", "s1", "s2", "s3"), Channel: pick("web", "pos", "app"),
-				Currency: pick("EUR", "EUR", "SEK"), Total: Money(rng.IntN(10000)),
+				Currency: pick("EUR", "EUR", "SEK", ""), Total: Money(rng.IntN(10000)),
 				Coupon: pick("", "", "C1", "C2"), Return: rng.IntN(5) == 0,
 			}
 			for range rng.IntN(3) {

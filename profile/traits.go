@@ -119,7 +119,7 @@ func (t *Traits) applyOrder(at time.Time, o *Order) {
 	t.summarizeScalars()
 	if t.Currency != primary {
 		t.SpendByChannel = maps.Clone(t.SpendByCurrency[t.Currency].ByChannel)
-	} else if o.Currency == primary && o.Channel != "" {
+	} else if o.Currency != "" && o.Currency == primary && o.Channel != "" {
 		// SpendByChannel is a copy of the primary currency's ByChannel:
 		// update it as that was, without copying it again.
 		inc(&t.SpendByChannel, o.Channel, sign*o.Total)
