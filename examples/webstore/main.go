@@ -73,7 +73,9 @@
 // from their content, so a retried request with an explicit time is not
 // counted twice. Identifiers are checked on the way in: an email or phone
 // that does not normalize is a 400 naming it, where the engine would keep
-// the record and drop the identifier.
+// the record and drop the identifier. An "id" or "order_id" (and a full
+// record's source, id and identifier types) is at most 256 bytes, and
+// amounts and their sums must fit in int64 cents.
 //
 // Ingest answers {"record": "source/id", "status": "added"|"replaced"|
 // "unchanged", "profile": "...", "changes": [...]}, with 201 for a new

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,6 +22,20 @@ const (
 	sourceWeb      = "web"      // behavioural events
 	sourceWebstore = "webstore" // orders and customer accounts
 )
+
+// maxKey caps the length in bytes of what the engine keeps in its keys:
+// the id and order_id of a request, and a full record's source, id and
+// identifier types. (The store cannot hold longer keys, and the engine
+// fails on them rather than refusing the record.)
+const maxKey = 256
+
+// checkKey refuses a value of field longer than maxKey.
+func checkKey(field, v string) error {
+	if len(v) > maxKey {
+		return badRequest(field, "%s: longer than %d bytes", field, maxKey)
+	}
+	return nil
+}
 
 // eventRequest is the body of POST /events.
 type eventRequest struct {
@@ -84,6 +99,9 @@ func (s *server) eventRecord(body []byte) (*profile.Record, error) {
 	if strings.TrimSpace(q.Name) == "" {
 		return nil, badRequest("name", "name is required (product_view, page_view, search, add_to_cart, ...)")
 	}
+	if err := checkKey("id", q.ID); err != nil {
+		return nil, err
+	}
 	t, err := s.recordTime(&q.Time)
 	if err != nil {
 		return nil, err
@@ -111,6 +129,9 @@ func (s *server) orderRecord(body []byte) (*profile.Record, error) {
 	if strings.TrimSpace(q.OrderID) == "" {
 		return nil, badRequest("order_id", "order_id is required")
 	}
+	if err := checkKey("order_id", q.OrderID); err != nil {
+		return nil, err
+	}
 	t, err := s.recordTime(&q.Time)
 	if err != nil {
 		return nil, err
@@ -134,7 +155,10 @@ func (s *server) orderRecord(body []byte) (*profile.Record, error) {
 	if len(o.Currency) != 3 || strings.Trim(o.Currency, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
 		return nil, badRequest("currency", "currency must be an ISO 4217 code like EUR")
 	}
+	// The sums are checked: amounts are int64 cents, and a total that
+	// overflows would be stored wrapped around.
 	var sum profile.Money
+	sumOK := true
 	for i, l := range q.Lines {
 		f := "lines[" + strconv.Itoa(i) + "]"
 		if l.Quantity < 0 {
@@ -146,17 +170,26 @@ func (s *server) orderRecord(body []byte) (*profile.Record, error) {
 		}
 		if l.Total == nil {
 			line.Total = line.UnitPrice * profile.Money(l.Quantity)
+			if l.Quantity != 0 && line.Total/profile.Money(l.Quantity) != line.UnitPrice {
+				return nil, badRequest(f+".quantity", "%s: quantity × unit_price is out of range", f)
+			}
 		} else if line.Total, err = money(f+".total", l.Total); err != nil {
 			return nil, err
 		}
-		sum += line.Total
+		var ok bool
+		sum, ok = addMoney(sum, line.Total)
+		sumOK = sumOK && ok
 		o.Lines = append(o.Lines, line)
 	}
 	if o.Discount, err = money("discount", q.Discount); err != nil {
 		return nil, err
 	}
 	if q.Total == nil {
-		o.Total = sum - o.Discount
+		var ok bool
+		o.Total, ok = addMoney(sum, -o.Discount)
+		if !ok || !sumOK || o.Discount == math.MinInt64 {
+			return nil, badRequest("total", "total: the sum of the lines less the discount is out of range")
+		}
 	} else if o.Total, err = money("total", q.Total); err != nil {
 		return nil, err
 	}
@@ -173,6 +206,9 @@ func (s *server) orderRecord(body []byte) (*profile.Record, error) {
 func (s *server) customerRecord(body []byte) (*profile.Record, error) {
 	var q customerRequest
 	if err := decodeBody(body, &q); err != nil {
+		return nil, err
+	}
+	if err := checkKey("id", q.ID); err != nil {
 		return nil, err
 	}
 	t, err := s.recordTime(&q.Time)
@@ -245,6 +281,12 @@ func (s *server) identifiers(missing string, fs ...idField) ([]profile.Identifie
 		return nil, badRequest(fs[0].field, "%s", missing)
 	}
 	return out, nil
+}
+
+// addMoney returns a+b, and false when the sum overflows.
+func addMoney(a, b profile.Money) (profile.Money, bool) {
+	s := a + b
+	return s, (b >= 0) == (s >= a)
 }
 
 // money parses an amount written as a JSON number or string; absent is 0.

@@ -163,9 +163,24 @@ func fullRecord(body []byte) (*profile.Record, error) {
 	if err != nil {
 		var fe *profile.FieldError
 		if errors.As(err, &fe) {
-			return nil, badRequest(fe.Field, "%v", err)
+			field := fe.Field
+			if field == "" && (errors.Is(err, profile.ErrUnknownField) || errors.Is(err, profile.ErrDuplicateField)) {
+				field = `[""]` // a field with an empty name
+			}
+			return nil, badRequest(field, "%v", err)
 		}
 		return nil, badRequest("", "%v", err)
+	}
+	if err := checkKey("source", rec.Source); err != nil {
+		return nil, err
+	}
+	if err := checkKey("id", rec.ID); err != nil {
+		return nil, err
+	}
+	for i, id := range rec.Identifiers {
+		if err := checkKey("identifiers["+strconv.Itoa(i)+"].type", string(id.Type)); err != nil {
+			return nil, err
+		}
 	}
 	return rec, nil
 }
@@ -198,7 +213,11 @@ func decodeBody(body []byte, v any) error {
 	}
 	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
 		name, _ = strconv.Unquote(name)
-		return badRequest(name, "unknown field %q", name)
+		field := name
+		if field == "" {
+			field = `[""]` // the path of an empty name, as package profile writes it
+		}
+		return badRequest(field, "unknown field %q", name)
 	}
 	return badRequest("", "%v", err)
 }
