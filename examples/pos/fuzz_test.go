@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,7 +12,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/unifycdp/unify"
 	"github.com/unifycdp/unify/consent"
 	"github.com/unifycdp/unify/profile"
 )
@@ -219,14 +217,7 @@ func FuzzConsent(f *testing.F) {
 // fuzzProcessor opens one engine for a fuzz target: records are made with
 // its identifier normalization.
 func fuzzProcessor(f *testing.F) *processor {
-	eng, err := unify.Open(f.Context(), unify.Options{Dir: filepath.Join(f.TempDir(), "data"), PhoneRegion: "FI",
-		Sources: map[string]unify.SourceOptions{source: {PhoneRegion: "FI"}},
-		Logger:  slog.New(slog.DiscardHandler)})
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { eng.Close() })
-	return &processor{eng: eng, loc: helsinki, log: slog.New(slog.DiscardHandler)}
+	return &processor{eng: openEngine(f), loc: helsinki, log: slog.New(slog.DiscardHandler)}
 }
 
 func FuzzReadCSV(f *testing.F) {

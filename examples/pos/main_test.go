@@ -69,15 +69,22 @@ func dropFiles(t *testing.T, inbox string) {
 	}
 }
 
-func newTestProcessor(t *testing.T) (*processor, *unify.Engine, *bytes.Buffer) {
-	t.Helper()
-	eng, err := unify.Open(t.Context(), unify.Options{Dir: filepath.Join(t.TempDir(), "data"), PhoneRegion: "FI",
+// openEngine opens an engine in a temporary directory, as run does.
+func openEngine(tb testing.TB) *unify.Engine {
+	tb.Helper()
+	eng, err := unify.Open(tb.Context(), unify.Options{Dir: filepath.Join(tb.TempDir(), "data"), PhoneRegion: "FI",
 		Sources: map[string]unify.SourceOptions{source: {PhoneRegion: "FI"}},
 		Logger:  slog.New(slog.DiscardHandler)})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	t.Cleanup(func() { eng.Close() })
+	tb.Cleanup(func() { eng.Close() })
+	return eng
+}
+
+func newTestProcessor(t *testing.T) (*processor, *unify.Engine, *bytes.Buffer) {
+	t.Helper()
+	eng := openEngine(t)
 	loc, err := time.LoadLocation("Europe/Helsinki")
 	if err != nil {
 		t.Fatal(err)
