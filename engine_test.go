@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -249,6 +250,10 @@ func TestBadInput(t *testing.T) {
 	var re *unify.RecordError
 	if !errors.Is(err, unify.ErrInvalidRecord) || !errors.Is(err, profile.ErrInvalid) || !errors.As(err, &re) {
 		t.Fatalf("missing source: %v", err)
+	}
+	long := order("pos", strings.Repeat("x", 600), 0, 100, "pos", "Oulu", "loyalty_card", "L1")
+	if _, err := e.Ingest(ctx, long); !errors.Is(err, unify.ErrTooLong) || !errors.Is(err, unify.ErrInvalidRecord) {
+		t.Errorf("overlong record ID: %v", err)
 	}
 	// A bad identifier is dropped from linking; the record is kept.
 	res, err := e.Ingest(ctx, order("pos", "r9", 0, 100, "pos", "Oulu", "phone", "12", "loyalty_card", "L77"))

@@ -45,6 +45,9 @@ func (e *Engine) prepare(rec *profile.Record) (*profile.Record, []identity.ID, e
 	if err := rec.Validate(); err != nil {
 		return nil, nil, &RecordError{Record: key, Err: err}
 	}
+	if err := checkLengths(rec); err != nil {
+		return nil, nil, &RecordError{Record: key, Err: err}
+	}
 	r := *rec
 	r.Time = r.Time.UTC()
 	r.Identifiers = make([]profile.Identifier, len(rec.Identifiers))
@@ -134,4 +137,31 @@ func stripCardSeparators(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// Limits on the parts of a record that become store keys: a store has a
+// key size limit, and nobody's record ID is a kilobyte long.
+const (
+	MaxSourceLen = 128
+	MaxIDLen     = 512
+	MaxTypeLen   = 64
+)
+
+// ErrTooLong: a record's source, ID or identifier type is over its limit.
+var ErrTooLong = errors.New("unify: too long")
+
+func checkLengths(r *profile.Record) error {
+	if len(r.Source) > MaxSourceLen {
+		return &profile.FieldError{Field: "source", Offset: -1, Err: fmt.Errorf("%w: %d bytes, at most %d", ErrTooLong, len(r.Source), MaxSourceLen)}
+	}
+	if len(r.ID) > MaxIDLen {
+		return &profile.FieldError{Field: "id", Offset: -1, Err: fmt.Errorf("%w: %d bytes, at most %d", ErrTooLong, len(r.ID), MaxIDLen)}
+	}
+	for i, id := range r.Identifiers {
+		if len(id.Type) > MaxTypeLen {
+			return &profile.FieldError{Field: fmt.Sprintf("identifiers[%d].type", i), Offset: -1,
+				Err: fmt.Errorf("%w: %d bytes, at most %d", ErrTooLong, len(id.Type), MaxTypeLen)}
+		}
+	}
+	return nil
 }
