@@ -71,28 +71,40 @@ const (
 	nsAlias    = "a" // profile -> source, id of the record that names it
 )
 
-func (g *Graph) key(ns string) []byte {
-	k := make([]byte, 0, len(g.prefix)+48)
-	k = append(k, g.prefix...)
-	return store.AppendString(k, ns)
+// Keys. Each xKey function has an xKeyTo variant that builds the key in
+// dst (reused from dst[:0]) for bulk writers that reuse one buffer.
+func (g *Graph) key(ns string) []byte { return g.keyTo(nil, ns) }
+
+func (g *Graph) keyTo(dst []byte, ns string) []byte {
+	if dst == nil {
+		dst = make([]byte, 0, len(g.prefix)+48)
+	}
+	return store.AppendString(append(dst[:0], g.prefix...), ns)
 }
 
-func (g *Graph) identKey(id ID) []byte {
-	return store.AppendString(store.AppendString(g.key(nsIdent), string(id.Type)), id.Value)
+func (g *Graph) identKey(id ID) []byte { return g.identKeyTo(nil, id) }
+func (g *Graph) identKeyTo(dst []byte, id ID) []byte {
+	return store.AppendString(store.AppendString(g.keyTo(dst, nsIdent), string(id.Type)), id.Value)
 }
-func (g *Graph) identSetPrefix(id ID) []byte {
-	return store.AppendString(store.AppendString(g.key(nsIdentSet), string(id.Type)), id.Value)
+func (g *Graph) identSetPrefix(id ID) []byte { return g.identSetPrefixTo(nil, id) }
+func (g *Graph) identSetPrefixTo(dst []byte, id ID) []byte {
+	return store.AppendString(store.AppendString(g.keyTo(dst, nsIdentSet), string(id.Type)), id.Value)
 }
-func (g *Graph) setKey(h SetHash) []byte { return store.AppendBytes(g.key(nsSet), h[:]) }
+func (g *Graph) setKey(h SetHash) []byte { return g.setKeyTo(nil, h) }
+func (g *Graph) setKeyTo(dst []byte, h SetHash) []byte {
+	return store.AppendBytes(g.keyTo(dst, nsSet), h[:])
+}
 func (g *Graph) setRecPrefix(h SetHash) []byte {
 	return store.AppendBytes(g.key(nsSetRec), h[:])
 }
-func (g *Graph) setRecKey(h SetHash, k RecordKey) []byte {
-	b := store.AppendInt64(g.setRecPrefix(h), k.Time)
+func (g *Graph) setRecKey(h SetHash, k RecordKey) []byte { return g.setRecKeyTo(nil, h, k) }
+func (g *Graph) setRecKeyTo(dst []byte, h SetHash, k RecordKey) []byte {
+	b := store.AppendInt64(store.AppendBytes(g.keyTo(dst, nsSetRec), h[:]), k.Time)
 	return store.AppendString(store.AppendString(b, k.Source), k.ID)
 }
-func (g *Graph) recordKey(source, id string) []byte {
-	return store.AppendString(store.AppendString(g.key(nsRecord), source), id)
+func (g *Graph) recordKey(source, id string) []byte { return g.recordKeyTo(nil, source, id) }
+func (g *Graph) recordKeyTo(dst []byte, source, id string) []byte {
+	return store.AppendString(store.AppendString(g.keyTo(dst, nsRecord), source), id)
 }
 func (g *Graph) compKey(c uint64) []byte    { return store.AppendUint64(g.key(nsComp), c) }
 func (g *Graph) profileKey(p string) []byte { return store.AppendString(g.key(nsProfile), p) }

@@ -10,7 +10,8 @@ import (
 	"github.com/unifycdp/unify/store"
 )
 
-// KeyWriter takes the writes of a bulk load; store.Batch is one.
+// KeyWriter takes the writes of a bulk load; store.Batch is one. Set
+// must copy what it keeps: the Loader reuses its buffers.
 type KeyWriter interface {
 	Set(key, value []byte) error
 }
@@ -153,22 +154,34 @@ func (l *Loader) Write(w KeyWriter) error {
 			err = w.Set(k, v)
 		}
 	}
+	// Keys and values are built in two reused buffers: a KeyWriter copies
+	// what it keeps (store.Batch does), and a million records would
+	// otherwise make tens of millions of small allocations.
+	var kb, vb []byte
 	for k, r := range l.records {
 		src, id, _ := strings.Cut(k, "\x00")
-		set(g.recordKey(src, id), (&recordState{r.time, r.set}).encode())
-		set(g.setRecKey(r.set, RecordKey{r.time, src, id}), nil)
+		kb = g.recordKeyTo(kb, src, id)
+		vb = (&recordState{r.time, r.set}).appendTo(vb)
+		set(kb, vb)
+		kb = g.setRecKeyTo(kb, r.set, RecordKey{r.time, src, id})
+		set(kb, nil)
 	}
 	for h, s := range l.sets {
 		for _, id := range s.ids {
-			set(store.AppendBytes(g.identSetPrefix(id), h[:]), nil)
+			kb = store.AppendBytes(g.identSetPrefixTo(kb, id), h[:])
+			set(kb, nil)
 		}
 	}
 	st := l.st
 	for h, ss := range st.sets {
-		set(g.setKey(h), ss.encode())
+		kb = g.setKeyTo(kb, h)
+		vb = ss.appendTo(vb)
+		set(kb, vb)
 	}
 	for id, is := range st.idents {
-		set(g.identKey(id), is.encode())
+		kb = g.identKeyTo(kb, id)
+		vb = is.appendTo(vb)
+		set(kb, vb)
 	}
 	for c, list := range st.comps {
 		set(g.compKey(c), (&compState{sets: list, clean: st.clean[c]}).encode())

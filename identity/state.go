@@ -52,8 +52,10 @@ type recordState struct {
 
 const stateVersion = 1
 
-func (s *identState) encode() []byte {
-	w := writer{b: make([]byte, 0, 32)}
+func (s *identState) encode() []byte { return s.appendTo(make([]byte, 0, 32)) }
+
+func (s *identState) appendTo(dst []byte) []byte {
+	w := writer{b: dst[:0]}
 	w.uvarint(stateVersion)
 	w.uvarint(s.comp)
 	w.str(s.profile)
@@ -85,8 +87,10 @@ func decodeIdent(b []byte) (*identState, error) {
 	return s, r.err
 }
 
-func (s *setState) encode() []byte {
-	w := writer{b: make([]byte, 0, 64)}
+func (s *setState) encode() []byte { return s.appendTo(make([]byte, 0, 64)) }
+
+func (s *setState) appendTo(dst []byte) []byte {
+	w := writer{b: dst[:0]}
 	w.uvarint(stateVersion)
 	w.uvarint(uint64(len(s.ids)))
 	for _, id := range s.ids {
@@ -180,8 +184,10 @@ func decodeProfile(b []byte) (*profileState, error) {
 	return s, r.err
 }
 
-func (s *recordState) encode() []byte {
-	w := writer{}
+func (s *recordState) encode() []byte { return s.appendTo(nil) }
+
+func (s *recordState) appendTo(dst []byte) []byte {
+	w := writer{b: dst[:0]}
 	w.uvarint(stateVersion)
 	w.varint(s.time)
 	w.b = append(w.b, s.set[:]...)
