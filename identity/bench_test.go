@@ -10,29 +10,31 @@ import (
 )
 
 // benchGraph loads a graph of people*3 identifiers (email, phone, loyalty
-// card, plus a cookie per record) through the bulk path.
+// card) through the bulk path.
 func benchGraph(b *testing.B, s store.Store, g *identity.Graph, people int) {
 	ctx := context.Background()
-	const chunk = 2000
-	for lo := 0; lo < people; lo += chunk {
-		err := s.Update(ctx, func(tx store.Tx) error {
-			for p := lo; p < min(lo+chunk, people); p++ {
-				ids := []identity.ID{
-					identity.Email(fmt.Sprintf("person%d@posti.fi", p)),
-					identity.Phone(fmt.Sprintf("+35840%07d", p)),
-					identity.LoyaltyCard(fmt.Sprintf("7%09d", p)),
-				}
-				if err := g.AddEvidence(tx, identity.RecordKey{Time: int64(p), Source: "pos", ID: fmt.Sprint(p)}, ids); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
+	l := g.NewLoader()
+	for p := range people {
+		ids := []identity.ID{
+			identity.Email(fmt.Sprintf("person%d@posti.fi", p)),
+			identity.Phone(fmt.Sprintf("+35840%07d", p)),
+			identity.LoyaltyCard(fmt.Sprintf("7%09d", p)),
+		}
+		if _, err := l.Add(identity.RecordKey{Time: int64(p), Source: "pos", ID: fmt.Sprint(p)}, ids); err != nil {
 			b.Fatal(err)
 		}
 	}
-	if _, err := g.Rebuild(ctx, s); err != nil {
+	if _, err := l.Resolve(ctx); err != nil {
+		b.Fatal(err)
+	}
+	w, err := s.(store.BatchWriter).NewBatch(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := l.Write(w); err != nil {
+		b.Fatal(err)
+	}
+	if err := w.Flush(); err != nil {
 		b.Fatal(err)
 	}
 }
