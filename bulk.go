@@ -21,71 +21,13 @@ import (
 
 var bulkMarkerKey = store.AppendString(store.AppendString(nil, "m"), "bulk-pending")
 
-// keyWriter writes through a store batch when the store has one, in
-// transactions otherwise.
-type keyWriter interface {
-	Set(key, value []byte) error
-	Delete(key []byte) error
-	Flush() error
-	Cancel()
+func (e *Engine) newWriter(ctx context.Context) (store.Batch, error) {
+	return store.NewWriter(ctx, e.s)
 }
-
-func (e *Engine) newWriter(ctx context.Context) (keyWriter, error) {
-	if bw, ok := e.s.(store.BatchWriter); ok {
-		return bw.NewBatch(ctx)
-	}
-	return &txnWriter{ctx: ctx, e: e}, nil
-}
-
-// txnWriter is a keyWriter over plain transactions, for stores without a
-// batch writer.
-type txnWriter struct {
-	ctx  context.Context
-	e    *Engine
-	keys [][]byte
-	vals [][]byte // nil: delete
-}
-
-func (w *txnWriter) Set(k, v []byte) error {
-	if v == nil {
-		v = []byte{}
-	}
-	return w.add(store.Copy(k), store.Copy(v))
-}
-func (w *txnWriter) Delete(k []byte) error { return w.add(store.Copy(k), nil) }
-func (w *txnWriter) add(k, v []byte) error {
-	w.keys, w.vals = append(w.keys, k), append(w.vals, v)
-	if len(w.keys) >= 1000 {
-		return w.Flush()
-	}
-	return nil
-}
-func (w *txnWriter) Flush() error {
-	if len(w.keys) == 0 {
-		return nil
-	}
-	err := w.e.updateLocked(w.ctx, func(tx store.Tx) error {
-		for i, k := range w.keys {
-			var err error
-			if w.vals[i] == nil {
-				err = tx.Delete(k)
-			} else {
-				err = tx.Set(k, w.vals[i])
-			}
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	w.keys, w.vals = w.keys[:0], w.vals[:0]
-	return err
-}
-func (w *txnWriter) Cancel() { w.keys, w.vals = nil, nil }
 
 type bulkLoad struct {
 	e      *Engine
-	w      keyWriter
+	w      store.Batch
 	loader *identity.Loader
 }
 

@@ -204,31 +204,11 @@ func (g *Graph) resolveSets(ctx context.Context, sets map[SetHash]*setState, pol
 
 // write replaces the derived entries of the graph with st.
 func (st *rebuildState) write(ctx context.Context, g *Graph, s store.Store) error {
-	w := newChunkWriter(ctx, s)
-	for h, ss := range st.sets {
-		w.set(g.setKey(h), ss.encode())
-	}
-	for id, is := range st.idents {
-		w.set(g.identKey(id), is.encode())
-	}
-	for c, list := range st.comps {
-		w.set(g.compKey(c), (&compState{sets: list, clean: st.clean[c]}).encode())
-	}
-	for pid, ps := range st.profiles {
-		w.set(g.profileKey(pid), ps.encode())
-		aw := writer{}
-		aw.str(ps.anchor.Source)
-		aw.str(ps.anchor.ID)
-		w.set(g.aliasKey(pid), aw.b)
-	}
-	if err := w.flush(); err != nil {
-		return err
-	}
-	// Delete what the new state no longer has.
+	// What the new state no longer has, found before anything is written.
+	var dead [][]byte
 	stale := func(ns string, keep func(r *store.KeyReader) bool) error {
-		var dead [][]byte
 		prefix := g.key(ns)
-		err := s.View(ctx, func(tx store.Tx) error {
+		return s.View(ctx, func(tx store.Tx) error {
 			it := tx.Iterate(store.IterOptions{Prefix: prefix, KeysOnly: true})
 			defer it.Close()
 			for it.Next() {
@@ -238,13 +218,6 @@ func (st *rebuildState) write(ctx context.Context, g *Graph, s store.Store) erro
 			}
 			return it.Err()
 		})
-		if err != nil {
-			return err
-		}
-		for _, k := range dead {
-			w.del(k)
-		}
-		return nil
 	}
 	err := errors.Join(
 		stale(nsComp, func(r *store.KeyReader) bool {
@@ -267,65 +240,34 @@ func (st *rebuildState) write(ctx context.Context, g *Graph, s store.Store) erro
 	if err != nil {
 		return err
 	}
-	return w.flush()
-}
-
-// chunkWriter writes many keys through a store's batch writer when it has
-// one, or in transactions of bounded size.
-type chunkWriter struct {
-	ctx  context.Context
-	s    store.Store
-	keys [][]byte
-	vals [][]byte // nil entry: delete
-	err  error
-}
-
-func newChunkWriter(ctx context.Context, s store.Store) *chunkWriter {
-	return &chunkWriter{ctx: ctx, s: s}
-}
-
-const chunkSize = 2000
-
-func (w *chunkWriter) set(k, v []byte) {
-	if v == nil {
-		v = []byte{}
+	w, err := store.NewWriter(ctx, s)
+	if err != nil {
+		return err
 	}
-	w.keys, w.vals = append(w.keys, k), append(w.vals, v)
-	if len(w.keys) >= chunkSize {
-		w.commit()
+	defer w.Cancel()
+	var kb, vb []byte
+	for h, ss := range st.sets {
+		kb, vb = g.setKeyTo(kb, h), ss.appendTo(vb)
+		err = errors.Join(err, w.Set(kb, vb))
 	}
-}
-
-func (w *chunkWriter) del(k []byte) {
-	w.keys, w.vals = append(w.keys, k), append(w.vals, nil)
-	if len(w.keys) >= chunkSize {
-		w.commit()
+	for id, is := range st.idents {
+		kb, vb = g.identKeyTo(kb, id), is.appendTo(vb)
+		err = errors.Join(err, w.Set(kb, vb))
 	}
-}
-
-func (w *chunkWriter) commit() {
-	if w.err != nil || len(w.keys) == 0 {
-		w.keys, w.vals = w.keys[:0], w.vals[:0]
-		return
+	for c, list := range st.comps {
+		err = errors.Join(err, w.Set(g.compKey(c), (&compState{sets: list, clean: st.clean[c]}).encode()))
 	}
-	w.err = store.Retry(w.ctx, w.s, func(tx store.Tx) error {
-		for i, k := range w.keys {
-			var err error
-			if w.vals[i] == nil {
-				err = tx.Delete(k)
-			} else {
-				err = tx.Set(k, w.vals[i])
-			}
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	}, store.RetryOptions{})
-	w.keys, w.vals = w.keys[:0], w.vals[:0]
-}
-
-func (w *chunkWriter) flush() error {
-	w.commit()
-	return w.err
+	for pid, ps := range st.profiles {
+		aw := writer{}
+		aw.str(ps.anchor.Source)
+		aw.str(ps.anchor.ID)
+		err = errors.Join(err, w.Set(g.profileKey(pid), ps.encode()), w.Set(g.aliasKey(pid), aw.b))
+	}
+	for _, k := range dead {
+		err = errors.Join(err, w.Delete(k))
+	}
+	if err != nil {
+		return err
+	}
+	return w.Flush()
 }
