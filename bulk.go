@@ -5,7 +5,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"runtime"
+	"sync"
 
 	"github.com/unifycdp/unify/identity"
 	"github.com/unifycdp/unify/profile"
@@ -109,13 +111,46 @@ func (e *Engine) buildProfiles(ctx context.Context, l *identity.Loader) (int, er
 		return 0, err
 	}
 	defer w.Cancel()
+	workers := runtime.GOMAXPROCS(0)
 	for pass := range passes {
-		profiles := map[string]*profile.Profile{}
+		// One goroutine reads the records in key order; each worker decodes
+		// and applies the records of its own share of the profiles.
+		type job struct {
+			pid string
+			v   []byte
+		}
+		jobs := make([]chan job, workers)
+		shares := make([]map[string]*profile.Profile, workers)
+		werrs := make([]error, workers)
+		var wg sync.WaitGroup
+		for i := range workers {
+			jobs[i], shares[i] = make(chan job, 256), map[string]*profile.Profile{}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				var r profile.Record
+				for j := range jobs[i] {
+					if werrs[i] != nil {
+						continue
+					}
+					r = profile.Record{}
+					if err := r.UnmarshalBinary(j.v); err != nil {
+						werrs[i] = fmt.Errorf("unify: record of profile %s: %w", j.pid, err)
+						continue
+					}
+					p := shares[i][j.pid]
+					if p == nil {
+						p = &profile.Profile{ID: j.pid}
+						shares[i][j.pid] = p
+					}
+					p.Apply(&r, e.profileOptions(linked[j.pid]))
+				}
+			}()
+		}
 		prefix := store.AppendString(nil, "r")
 		err := e.s.View(ctx, func(tx store.Tx) error {
 			it := tx.Iterate(store.IterOptions{Prefix: prefix})
 			defer it.Close()
-			var r profile.Record
 			for n := 0; it.Next(); n++ {
 				if n%4096 == 0 {
 					if err := ctx.Err(); err != nil {
@@ -139,21 +174,20 @@ func (e *Engine) buildProfiles(ctx context.Context, l *identity.Loader) (int, er
 				if err != nil {
 					return err
 				}
-				r = profile.Record{}
-				if err := r.UnmarshalBinary(v); err != nil {
-					return fmt.Errorf("unify: record %s/%s: %w", src, id, err)
-				}
-				p := profiles[pid]
-				if p == nil {
-					p = &profile.Profile{ID: pid}
-					profiles[pid] = p
-				}
-				p.Apply(&r, e.profileOptions(linked[pid]))
+				jobs[int(fnv32(pid)>>8)%workers] <- job{pid, store.Copy(v)}
 			}
 			return it.Err()
 		})
-		if err != nil {
+		for _, c := range jobs {
+			close(c)
+		}
+		wg.Wait()
+		if err := errors.Join(append(werrs, err)...); err != nil {
 			return 0, err
+		}
+		profiles := shares[0]
+		for _, sh := range shares[1:] {
+			maps.Copy(profiles, sh)
 		}
 		var buf []byte
 		for pid, p := range profiles {
