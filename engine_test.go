@@ -623,3 +623,60 @@ func TestBadSegmentFailsOpen(t *testing.T) {
 		t.Errorf("bad segment: %v", err)
 	}
 }
+
+func TestFeedTrimAndQueries(t *testing.T) {
+	ctx := context.Background()
+	now := t0
+	e, err := unify.Open(ctx, unify.Options{Store: memstore.New(), PhoneRegion: "FI", Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	ingest(t, e, customer("pos", "m1", 0, "Olli", "O", "loyalty_card", "L1", "phone", "040 765 4321"))
+	now = t0.Add(48 * time.Hour)
+	ingest(t, e, order("webstore", "o1", time.Hour, 100, "web", "", "phone", "+358407654321", "cookie", "ck9"))
+	// Explain through the engine, identifiers written as sources write them.
+	ex, err := e.Explain(ctx, identity.Cookie("ck9"), identity.LoyaltyCard("L-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ex.Steps) != 2 {
+		t.Errorf("explain: %+v", ex.Steps)
+	}
+	if p, err := e.ProfileByRecord(ctx, "webstore", "o1"); err != nil || p.ID != ex.Profile {
+		t.Errorf("ProfileByRecord: %v", err)
+	}
+	if _, err := e.Delete(ctx, "pos", "nope"); !errors.Is(err, unify.ErrNotFound) {
+		t.Errorf("delete of a missing record: %v", err)
+	}
+	if _, err := e.Timeline(ctx, ex.Profile, "not a cursor", 5); !errors.Is(err, unify.ErrBadCursor) {
+		t.Errorf("bad cursor: %v", err)
+	}
+	// Trim what committed before the second day: the first entry goes,
+	// sequence numbers stay.
+	n, err := e.TrimFeed(ctx, t0.Add(24*time.Hour))
+	if err != nil || n != 1 {
+		t.Fatalf("trim: %d, %v", n, err)
+	}
+	var seqs []uint64
+	for c, err := range e.Changes(ctx, 1) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		seqs = append(seqs, c.Seq)
+	}
+	if diff := cmp.Diff([]uint64{2}, seqs); diff != "" {
+		t.Errorf("feed after trim (-want +got):\n%s", diff)
+	}
+	var m []unify.MapEntry
+	for me, err := range e.IdentityMap(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		m = append(m, me)
+	}
+	want := []unify.MapEntry{{Source: "pos", Record: "m1", Profile: ex.Profile}, {Source: "webstore", Record: "o1", Profile: ex.Profile}}
+	if diff := cmp.Diff(want, m); diff != "" {
+		t.Errorf("identity map (-want +got):\n%s", diff)
+	}
+}
