@@ -278,6 +278,7 @@ func (e *Engine) recoverBulk(ctx context.Context, rep *ImportReport) error {
 		return err
 	}
 	e.log.Warn("unify: finishing an interrupted bulk import")
+	rep.Recovered = true
 	w, err := e.newWriter(ctx)
 	if err != nil {
 		return err

@@ -85,6 +85,9 @@ type ImportReport struct {
 	Changes  int        // feed entries appended
 	Warnings []error
 	Duration time.Duration
+	// Recovered is true when the import first finished an earlier bulk
+	// import that had been interrupted (see Import).
+	Recovered bool
 }
 
 type importItem struct {

@@ -47,8 +47,8 @@ XML files hold <record source=".." id=".." kind=".." time=".."> elements with
 <consent> and <property> children under one root element.
 
 Records are idempotent: an interrupted import is resumed by running the same
-command again (stored records count as unchanged; an unfinished bulk import
-is finished in bulk). Rejected records go to
+command again (stored records count as unchanged; the engine first finishes
+an interrupted bulk import, whatever the mode). Rejected records go to
 the reject file as JSON lines {"position","record","error","input","file"},
 where position is the line the record starts on; the import goes on and
 exits 0. The file is rewritten on every run.`,
@@ -165,13 +165,15 @@ func runImport(ctx context.Context, e *env, f *importFlags, args []string) error
 	if mode == unify.ImportAuto {
 		// Decide once for all the files: the engine would decide for each
 		// of its imports, and a first load of several files is bulk.
-		empty, unfinished := storeState(ctx, eng)
-		mode = unify.ImportIncremental
-		if empty || unfinished {
-			mode = unify.ImportBulk
+		// An interrupted bulk import left records without profiles; the
+		// engine finishes it first whatever the mode (ImportReport.Recovered).
+		empty, err := eng.Empty(ctx)
+		if err != nil {
+			return err
 		}
-		if unfinished {
-			fmt.Fprintln(e.stderr, "unify: an earlier bulk import did not finish; finishing it in bulk mode")
+		mode = unify.ImportIncremental
+		if empty {
+			mode = unify.ImportBulk
 		}
 	}
 	rj, err := createRejects(f.rejects)
@@ -198,6 +200,9 @@ func runImport(ctx context.Context, e *env, f *importFlags, args []string) error
 		}
 		var rep *unify.ImportReport
 		rep, runErr = im.importRun(ctx, files[i:j])
+		if rep != nil && rep.Recovered {
+			fmt.Fprintln(e.stderr, "unify: finishing an interrupted bulk import first")
+		}
 		addReport(sum, rep)
 		i = j
 	}
@@ -207,11 +212,6 @@ func runImport(ctx context.Context, e *env, f *importFlags, args []string) error
 	printSummary(e.stdout, sum, len(files), rj, runErr)
 	if runErr != nil && (ctx.Err() != nil || sum.Mode == unify.ImportBulk) {
 		again := "run the same command again"
-		if sum.Mode == unify.ImportBulk && f.mode == "incremental" {
-			// Incremental resolution cannot take over evidence that a bulk
-			// import stored; auto detects it and finishes in bulk.
-			again = "run the command again with -mode bulk or auto"
-		}
 		if ctx.Err() != nil {
 			fmt.Fprintln(e.stderr, "unify: import interrupted.")
 		}
@@ -229,20 +229,6 @@ func runImport(ctx context.Context, e *env, f *importFlags, args []string) error
 		}
 	}
 	return errors.Join(runErr, closeErr)
-}
-
-// storeState reports whether the store holds no records, and whether it
-// holds records that a bulk import stored but did not resolve (it was
-// interrupted): ImportAuto would resolve the next import incrementally,
-// which fails on them. Such records have no profile; the first record in
-// the identity map tells, since an interrupted first load leaves every
-// record unresolved. (The engine has no way to ask; engines that finish an
-// interrupted bulk import themselves leave nothing for this to find.)
-func storeState(ctx context.Context, eng *unify.Engine) (empty, unfinished bool) {
-	for _, err := range eng.IdentityMap(ctx) {
-		return false, err != nil && strings.Contains(err.Error(), "points to a missing set")
-	}
-	return true, false
 }
 
 var importModes = map[string]unify.ImportMode{"auto": unify.ImportAuto, "bulk": unify.ImportBulk, "incremental": unify.ImportIncremental}
