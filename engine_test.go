@@ -208,6 +208,16 @@ func TestTraitsAfterMergeAndSplit(t *testing.T) {
 	if alias, err := e.ProfileByID(ctx, before.ID); err != nil || alias.ID != p.ID {
 		t.Errorf("alias lookup: %v", err)
 	}
+	// Stricter policies would split the merged profile again: a dry run says
+	// so and changes nothing.
+	strict := identity.DefaultPolicies()
+	em := strict.Types[identity.TypeEmail]
+	em.Blocked = []string{"mari@posti.fi"}
+	strict.Types[identity.TypeEmail] = em
+	rep, err := e.DryRun(ctx, strict)
+	if err != nil || rep.Count(identity.Split) != 2 {
+		t.Errorf("dry run: %v %+v", err, rep)
+	}
 	// The linking record was wrong: deleting it splits the profile exactly.
 	cs, err := e.Delete(ctx, "pos", "signup")
 	if err != nil {

@@ -304,3 +304,13 @@ func (e *Engine) IdentityMap(ctx context.Context) iter.Seq2[MapEntry, error] {
 		}
 	}
 }
+
+// DryRun resolves all stored evidence under other identity policies and
+// reports the merges and splits they would cause, writing nothing. To apply
+// them, open the engine with the new Options.Policies and call Rebuild.
+func (e *Engine) DryRun(ctx context.Context, pol identity.Policies) (*identity.Report, error) {
+	if e.isClosed() {
+		return nil, ErrClosed
+	}
+	return e.graph.DryRun(ctx, e.s, pol)
+}
