@@ -3,7 +3,6 @@ package identity
 import (
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"slices"
 
 	"github.com/unifycdp/unify/store"
@@ -262,16 +261,24 @@ func sharedByRefs(pol *Policies, t Type, refs []strongRef) bool {
 	return false
 }
 
+// valueHash is FNV-1a, written out: it runs for every pair of identifiers
+// of every set in a bulk load, and hash/fnv allocates.
 func valueHash(v string) uint64 {
-	h := fnv.New64a()
-	h.Write([]byte(v))
-	return h.Sum64()
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(v); i++ {
+		h ^= uint64(v[i])
+		h *= 1099511628211
+	}
+	return h
 }
 
 // strongerRefs returns, for id, the stronger non-blocked identifiers in ids.
 func (g *Graph) strongerRefs(id ID, ids []ID) []strongRef {
+	return g.appendStrongerRefs(nil, id, ids)
+}
+
+func (g *Graph) appendStrongerRefs(out []strongRef, id ID, ids []ID) []strongRef {
 	pr := g.pol.Policy(id.Type).Priority
-	var out []strongRef
 	for _, w := range ids {
 		if w == id || g.pol.Policy(w.Type).Priority <= pr || g.pol.BlockReason(w) != "" {
 			continue

@@ -146,9 +146,17 @@ func (g *Graph) resolveSets(ctx context.Context, sets map[SetHash]*setState, pol
 		}
 	}
 	gp := &Graph{pol: *pol, prefix: g.prefix}
+	var refs []strongRef
 	for _, in := range inputs {
+		if len(in.ids) < 2 {
+			continue // nothing stronger to see
+		}
 		for _, id := range in.ids {
-			addStronger(pol, id.Type, st.idents[id], gp.strongerRefs(id, in.ids))
+			if pol.Policy(id.Type).SharedAfter <= 0 {
+				continue
+			}
+			refs = gp.appendStrongerRefs(refs[:0], id, in.ids)
+			addStronger(pol, id.Type, st.idents[id], refs)
 		}
 	}
 	rv := &resolver{pol: pol, shared: func(id ID) bool {
