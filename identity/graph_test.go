@@ -496,4 +496,26 @@ func TestComponentCap(t *testing.T) {
 		}
 		return nil
 	})
+	// The bulk path caps the same way.
+	l := g.NewLoader()
+	for i := range 20 {
+		l.Add(identity.RecordKey{Time: int64(i), Source: "pos", ID: fmt.Sprint(i)},
+			[]identity.ID{em(fmt.Sprintf("p%d@posti.fi", i)), {Type: "store_wifi", Value: "guest"}})
+	}
+	rep, err := l.Resolve(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Warnings) == 0 || rep.Profiles != 20 {
+		t.Errorf("loader under the cap: %d profiles, warnings %v", rep.Profiles, rep.Warnings)
+	}
+	bulk := memstore.New()
+	defer bulk.Close()
+	b, _ := bulk.NewBatch(context.Background())
+	if err := l.Write(b); err != nil || b.Flush() != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(got, dump(t, bulk, g)); diff != "" {
+		t.Errorf("loader differs from link under the cap (-link +loader):\n%s", diff)
+	}
 }

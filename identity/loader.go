@@ -101,11 +101,10 @@ func (l *Loader) Resolve(ctx context.Context) (*Report, error) {
 			}
 		}
 	}
-	rep, st, err := l.g.resolveSets(ctx, l.sets, &l.g.pol)
+	rep, st, err := l.g.resolveSets(ctx, l.sets, &l.g.pol, false)
 	if err != nil {
 		return nil, err
 	}
-	rep.Changes = nil // everything is new: the caller knows the profiles
 	l.st = st
 	return rep, nil
 }

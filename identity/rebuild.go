@@ -116,12 +116,12 @@ func (g *Graph) resolveAll(ctx context.Context, s store.Store, pol *Policies) (*
 	if err != nil {
 		return nil, nil, err
 	}
-	return g.resolveSets(ctx, sets, pol)
+	return g.resolveSets(ctx, sets, pol, true)
 }
 
 // resolveSets resolves a whole graph given all its identifier sets (whose
 // comp and profile fields it overwrites).
-func (g *Graph) resolveSets(ctx context.Context, sets map[SetHash]*setState, pol *Policies) (*Report, *rebuildState, error) {
+func (g *Graph) resolveSets(ctx context.Context, sets map[SetHash]*setState, pol *Policies, diff bool) (*Report, *rebuildState, error) {
 	st := &rebuildState{sets: sets, idents: make(map[ID]*identState, len(sets)),
 		comps: map[uint64][]SetHash{}, clean: map[uint64]bool{}, profiles: map[string]*profileState{}}
 	if err := ctx.Err(); err != nil {
@@ -132,43 +132,76 @@ func (g *Graph) resolveSets(ctx context.Context, sets map[SetHash]*setState, pol
 		hashes = append(hashes, h)
 	}
 	slices.SortFunc(hashes, compareHash)
+	// Each input's set and identifier states, looked up once: a million
+	// records make a few million map lookups on string-keyed identifiers,
+	// which otherwise dominate this function.
 	inputs := make([]setInput, len(hashes))
+	setOf := make([]*setState, len(hashes))
+	states := make([][]*identState, len(hashes))
 	for i, h := range hashes {
 		ss := st.sets[h]
 		inputs[i] = setInput{hash: h, ids: ss.ids, anchor: ss.anchor}
-		for _, id := range ss.ids {
+		setOf[i] = ss
+		states[i] = make([]*identState, len(ss.ids))
+		for j, id := range ss.ids {
 			is := st.idents[id]
 			if is == nil {
 				is = &identState{}
 				st.idents[id] = is
 			}
 			is.sets++
+			states[i][j] = is
 		}
 	}
 	gp := &Graph{pol: *pol, prefix: g.prefix}
 	var refs []strongRef
-	for _, in := range inputs {
+	for i, in := range inputs {
 		if len(in.ids) < 2 {
 			continue // nothing stronger to see
 		}
-		for _, id := range in.ids {
+		for j, id := range in.ids {
 			if pol.Policy(id.Type).SharedAfter <= 0 {
 				continue
 			}
 			refs = gp.appendStrongerRefs(refs[:0], id, in.ids)
-			addStronger(pol, id.Type, st.idents[id], refs)
+			addStronger(pol, id.Type, states[i][j], refs)
 		}
 	}
 	rv := &resolver{pol: pol, shared: func(id ID) bool {
 		is := st.idents[id]
 		return is != nil && (is.capped || sharedByRefs(pol, id.Type, is.stronger))
 	}}
-	rv.prepare(inputs)
-	comps, warn := capComponents(rv, inputs, pol.componentCap(), func(id ID) { st.idents[id].capped = true })
-	before := make(map[SetHash]string, len(hashes))
-	after := make(map[SetHash]string, len(hashes))
-	for _, h := range hashes {
-		before[h] = st.sets[h].profile
+	// Linking identifiers of each input, strongest first (what rv.prepare
+	// does, without its map).
+	rv.cache = map[ID]bool{}
+	for i := range inputs {
+		var link []ID
+		for j, id := range inputs[i].ids {
+			is := states[i][j]
+			if is.link == 0 {
+				is.link = 2
+				if pol.BlockReason(id) == "" && !is.capped && !sharedByRefs(pol, id.Type, is.stronger) {
+					is.link = 1
+				}
+			}
+			if is.link == 1 {
+				link = append(link, id)
+			}
+		}
+		rv.sortLinking(link)
+		inputs[i].link = link
+	}
+	comps, warn := capComponents(rv, inputs, pol.componentCap(), func(id ID) {
+		is := st.idents[id]
+		is.capped, is.link = true, 2
+	})
+	var before, after map[SetHash]string
+	if diff {
+		before = make(map[SetHash]string, len(hashes))
+		after = make(map[SetHash]string, len(hashes))
+		for i, h := range hashes {
+			before[h] = setOf[i].profile
+		}
 	}
 	for i, members := range comps {
 		if i%1024 == 0 {
@@ -183,13 +216,18 @@ func (g *Graph) resolveSets(ctx context.Context, sets map[SetHash]*setState, pol
 		}
 		part := rv.partition(sub)
 		list := make([]SetHash, len(sub))
-		for j, in := range sub {
+		for j, m := range members {
+			in := &inputs[m]
 			list[j] = in.hash
-			ss := st.sets[in.hash]
+			ss := setOf[m]
 			ss.comp, ss.profile = cid, part.setProfile[j]
-			after[in.hash] = ss.profile
-			for _, id := range in.link {
-				st.idents[id].comp = cid
+			if diff {
+				after[in.hash] = ss.profile
+			}
+			for k := range in.ids {
+				if is := states[m][k]; is.link == 1 {
+					is.comp = cid
+				}
 			}
 		}
 		st.comps[cid] = list
@@ -202,9 +240,11 @@ func (g *Graph) resolveSets(ctx context.Context, sets map[SetHash]*setState, pol
 		}
 	}
 	rep := &Report{Sets: len(hashes), Identifiers: len(st.idents), Profiles: len(st.profiles), Warnings: warn}
-	for _, c := range diffAssignments(before, after) {
-		if c.Kind != Updated {
-			rep.Changes = append(rep.Changes, c)
+	if diff {
+		for _, c := range diffAssignments(before, after) {
+			if c.Kind != Updated {
+				rep.Changes = append(rep.Changes, c)
+			}
 		}
 	}
 	return rep, st, nil

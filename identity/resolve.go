@@ -341,7 +341,12 @@ func (rv *resolver) partition(sets []setInput) *partition {
 	return p
 }
 
-func compareHash(a, b SetHash) int { return strings.Compare(string(a[:]), string(b[:])) }
+func compareHash(a, b SetHash) int {
+	if c := cmp.Compare(binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(b[:8])); c != 0 {
+		return c
+	}
+	return cmp.Compare(binary.BigEndian.Uint64(a[8:]), binary.BigEndian.Uint64(b[8:]))
+}
 
 // mergeBlocked says why clusters a and b may not merge, or "".
 func (rv *resolver) mergeBlocked(a, b *cluster) string {
