@@ -157,11 +157,9 @@ func (e *Engine) buildProfiles(ctx context.Context, l *identity.Loader) (int, er
 						return err
 					}
 				}
-				kr := store.NewKeyReader(it.Key()[len(prefix):])
-				src, err1 := kr.String()
-				id, err2 := kr.String()
-				if err := errors.Join(err1, err2); err != nil {
-					return fmt.Errorf("unify: corrupt record key: %w", err)
+				src, id, err := decodeRecordKey(it.Key())
+				if err != nil {
+					return err
 				}
 				pid, ok := l.RecordProfile(src, id)
 				if !ok {
@@ -328,16 +326,7 @@ func (e *Engine) recoverBulk(ctx context.Context, rep *ImportReport) error {
 			if err := r.UnmarshalBinary(v); err != nil {
 				return err
 			}
-			var ids []identity.ID
-			for _, id := range r.Identifiers {
-				if id.Value != "" {
-					ids = append(ids, identity.ID{Type: id.Type, Value: id.Value})
-				}
-			}
-			if len(ids) == 0 {
-				ids = append(ids, identity.ID{Type: noIdentifiers, Value: r.Key()})
-			}
-			if _, err := l.Add(identity.NewRecordKey(r.Time, r.Source, r.ID), ids); err != nil {
+			if _, err := l.Add(identity.NewRecordKey(r.Time, r.Source, r.ID), linkingIDs(&r)); err != nil {
 				return err
 			}
 		}

@@ -207,6 +207,18 @@ func recordKey(source, id string) []byte {
 	return store.AppendString(store.AppendString(store.AppendString(nil, "r"), source), id)
 }
 
+// decodeRecordKey inverts recordKey.
+func decodeRecordKey(k []byte) (source, id string, err error) {
+	r := store.NewKeyReader(k)
+	_, err1 := r.String() // "r"
+	source, err2 := r.String()
+	id, err3 := r.String()
+	if err := errors.Join(err1, err2, err3); err != nil {
+		return "", "", fmt.Errorf("unify: corrupt record key: %w", err)
+	}
+	return source, id, nil
+}
+
 func profileKey(pid string) []byte {
 	return store.AppendString(store.AppendString(nil, "p"), pid)
 }

@@ -51,26 +51,16 @@ func (e *Engine) prepare(rec *profile.Record) (*profile.Record, []identity.ID, e
 	r := *rec
 	r.Time = r.Time.UTC()
 	r.Identifiers = make([]profile.Identifier, len(rec.Identifiers))
-	var ids []identity.ID
 	for i, id := range rec.Identifiers {
 		id.Value, id.Problem = "", ""
-		v, err := e.normalizeID(r.Source, id.Type, id.Raw)
-		if err != nil {
-			var ne *normalize.Error
-			if errors.As(err, &ne) {
-				id.Problem = ne.Error()
-			} else {
-				id.Problem = err.Error()
-			}
+		if v, err := e.normalizeID(r.Source, id.Type, id.Raw); err != nil {
+			id.Problem = err.Error()
 		} else {
 			id.Value = v
-			ids = append(ids, identity.ID{Type: id.Type, Value: v})
 		}
 		r.Identifiers[i] = id
 	}
-	if len(ids) == 0 {
-		ids = append(ids, identity.ID{Type: noIdentifiers, Value: r.Key()})
-	}
+	ids := linkingIDs(&r)
 	if c := rec.Customer; c != nil {
 		cc := *c
 		cc.FirstName = normalize.Text(cc.FirstName)
@@ -89,6 +79,21 @@ func (e *Engine) prepare(rec *profile.Record) (*profile.Record, []identity.ID, e
 		r.Customer = &cc
 	}
 	return &r, ids, nil
+}
+
+// linkingIDs returns the identity IDs of a normalized record: those of
+// its identifiers that normalized, or the record's own when none did.
+func linkingIDs(r *profile.Record) []identity.ID {
+	var ids []identity.ID
+	for _, id := range r.Identifiers {
+		if id.Value != "" {
+			ids = append(ids, identity.ID{Type: id.Type, Value: id.Value})
+		}
+	}
+	if len(ids) == 0 {
+		ids = append(ids, identity.ID{Type: noIdentifiers, Value: r.Key()})
+	}
+	return ids
 }
 
 func (e *Engine) normalizeID(source string, t identity.Type, raw string) (string, error) {

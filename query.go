@@ -273,11 +273,9 @@ func (e *Engine) IdentityMap(ctx context.Context) iter.Seq2[MapEntry, error] {
 				it := tx.Iterate(store.IterOptions{Prefix: prefix, Start: start, KeysOnly: true})
 				defer it.Close()
 				for len(batch) < 1024 && it.Next() {
-					r := store.NewKeyReader(it.Key()[len(prefix):])
-					src, err1 := r.String()
-					id, err2 := r.String()
-					if err := errors.Join(err1, err2); err != nil {
-						return fmt.Errorf("unify: corrupt record key: %w", err)
+					src, id, err := decodeRecordKey(it.Key())
+					if err != nil {
+						return err
 					}
 					pid, err := e.graph.RecordProfile(tx, src, id)
 					if err != nil {

@@ -506,14 +506,7 @@ func (o *op) firstSetRecord(h SetHash) (RecordKey, error) {
 		}
 		return RecordKey{}, fmt.Errorf("%w: set without records", errCorrupt)
 	}
-	r := store.NewKeyReader(it.Key()[len(o.g.setRecPrefix(h)):])
-	t, err1 := r.Int64()
-	src, err2 := r.String()
-	id, err3 := r.String()
-	if err := errors.Join(err1, err2, err3); err != nil {
-		return RecordKey{}, fmt.Errorf("%w: %w", errCorrupt, err)
-	}
-	return RecordKey{t, src, id}, nil
+	return decodeSetRecKey(it.Key()[len(o.g.setRecPrefix(h)):])
 }
 
 // setsOf lists the sets that carry id.
