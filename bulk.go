@@ -76,6 +76,7 @@ func (b *bulkLoad) finish(ctx context.Context, rep *ImportReport, phase func(str
 		return err
 	}
 	rep.Warnings = append(rep.Warnings, gr.Warnings...)
+	phase("graph")
 	if err := b.loader.Write(b.w); err != nil {
 		return err
 	}

@@ -49,6 +49,7 @@ type config struct {
 	scenarios map[string]bool
 	cpuprof   string
 	samples   int
+	store     string
 	out       io.Writer
 }
 
@@ -60,6 +61,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	scen := fs.String("scenarios", "floor,import,memory,ingest,lookup,scan,onebyone", "comma-separated scenarios: floor, import, memory, ingest, lookup, scan, onebyone, scaling, or all")
 	cpuprof := fs.String("cpuprofile", "", "write a CPU profile of the import scenarios to this file")
 	samples := fs.Int("samples", 10000, "single-record operations timed for latency figures")
+	existing := fs.String("store", "", "use this existing Badger store (written by an earlier import of the same data set; it is modified) instead of importing into a new one")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: bench [flags]\n\nRuns Unify's large-data benchmarks and prints one line per figure.\n\nFlags:")
 		fs.PrintDefaults()
@@ -67,7 +69,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg := &config{n: *n, dir: *dir, scenarios: map[string]bool{}, cpuprof: *cpuprof, samples: *samples, out: stdout}
+	cfg := &config{n: *n, dir: *dir, scenarios: map[string]bool{}, cpuprof: *cpuprof, samples: *samples, store: *existing, out: stdout}
 	for _, s := range strings.Split(*scen, ",") {
 		cfg.scenarios[strings.TrimSpace(s)] = true
 	}
@@ -130,7 +132,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		badgerEng.Close()
-		synced, err := unify.Open(ctx, unify.Options{Dir: filepath.Join(cfg.dir, "badger"), SyncWrites: true, PhoneRegion: "FI"})
+		dir := filepath.Join(cfg.dir, "badger")
+		if cfg.store != "" {
+			dir = cfg.store
+		}
+		synced, err := unify.Open(ctx, unify.Options{Dir: dir, SyncWrites: true, PhoneRegion: "FI"})
 		if err != nil {
 			return err
 		}
@@ -259,16 +265,40 @@ func benchFloor(ctx context.Context, cfg *config, path string) (time.Duration, e
 	return d, nil
 }
 
-func importFile(ctx context.Context, eng *unify.Engine, path string) (*unify.ImportReport, error) {
+// importFile imports a JSON lines file and says how long each phase of
+// the import took.
+func importFile(ctx context.Context, eng *unify.Engine, path string) (*unify.ImportReport, string, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	defer f.Close()
-	return eng.ImportJSONLines(ctx, f, unify.ImportOptions{})
+	// Time each phase of the import: where the time goes is what the
+	// figures are for.
+	var phases []string
+	last, lastAt := "", time.Duration(0)
+	progress := func(p unify.ImportProgress) {
+		if p.Phase != last {
+			if last != "" {
+				phases = append(phases, fmt.Sprintf("%s %s", last, (p.Elapsed-lastAt).Round(time.Millisecond)))
+			}
+			last, lastAt = p.Phase, p.Elapsed
+		}
+	}
+	rep, err := eng.ImportJSONLines(ctx, f, unify.ImportOptions{Progress: progress})
+	if err != nil {
+		return rep, "", err
+	}
+	if last != "" {
+		phases = append(phases, fmt.Sprintf("%s %s", last, (rep.Duration-lastAt).Round(time.Millisecond)))
+	}
+	return rep, "  phases: " + strings.Join(phases, ", ") + "\n", nil
 }
 
 func benchImportBadger(ctx context.Context, cfg *config, path string, floor time.Duration) (*unify.Engine, error) {
+	if cfg.store != "" {
+		return unify.Open(ctx, unify.Options{Dir: cfg.store, PhoneRegion: "FI"})
+	}
 	dir := filepath.Join(cfg.dir, "badger")
 	os.RemoveAll(dir)
 	eng, err := unify.Open(ctx, unify.Options{Dir: dir, PhoneRegion: "FI"})
@@ -276,11 +306,12 @@ func benchImportBadger(ctx context.Context, cfg *config, path string, floor time
 		return nil, err
 	}
 	start := time.Now()
-	rep, err := importFile(ctx, eng, path)
+	rep, phases, err := importFile(ctx, eng, path)
 	if err != nil {
 		return nil, err
 	}
 	d := time.Since(start)
+	defer fmt.Fprint(cfg.out, phases)
 	line := fmt.Sprintf("import into Badger: %d records, %d profiles, %d rejected in %s = %s", rep.Read, rep.Profiles, rep.Rejected, d.Round(time.Millisecond), rate(rep.Read, d))
 	if floor > 0 {
 		line += fmt.Sprintf(" (%.2f× the floor)", d.Seconds()/floor.Seconds())
@@ -296,12 +327,12 @@ func benchImportMemory(ctx context.Context, cfg *config, path string) (*unify.En
 	}
 	runtime.GC()
 	start := time.Now()
-	rep, err := importFile(ctx, eng, path)
+	rep, phases, err := importFile(ctx, eng, path)
 	if err != nil {
 		return nil, err
 	}
 	d := time.Since(start)
-	fmt.Fprintf(cfg.out, "import into memory: %d records, %d profiles in %s = %s\n", rep.Read, rep.Profiles, d.Round(time.Millisecond), rate(rep.Read, d))
+	fmt.Fprintf(cfg.out, "import into memory: %d records, %d profiles in %s = %s\n%s", rep.Read, rep.Profiles, d.Round(time.Millisecond), rate(rep.Read, d), phases)
 	return eng, nil
 }
 
@@ -460,13 +491,13 @@ func benchScaling(ctx context.Context, cfg *config) error {
 			return err
 		}
 		start := time.Now()
-		rep, err := importFile(ctx, eng, path)
+		rep, phases, err := importFile(ctx, eng, path)
 		if err != nil {
 			eng.Close()
 			return err
 		}
 		d := time.Since(start)
-		fmt.Fprintf(cfg.out, "scaling: import %d records in %s = %s (%.2f µs/record)\n", rep.Read, d.Round(time.Millisecond), rate(rep.Read, d), float64(d.Microseconds())/float64(rep.Read))
+		fmt.Fprintf(cfg.out, "scaling: import %d records in %s = %s (%.2f µs/record)\n%s", rep.Read, d.Round(time.Millisecond), rate(rep.Read, d), float64(d.Microseconds())/float64(rep.Read), phases)
 		if err := benchLookup(ctx, cfg, eng, fmt.Sprintf("badger, %d records", n)); err != nil {
 			eng.Close()
 			return err
