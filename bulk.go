@@ -71,20 +71,19 @@ func (b *bulkLoad) add(items []importItem, rep *ImportReport) error {
 
 // finish resolves, writes the graph, builds the profiles and the feed.
 func (b *bulkLoad) finish(ctx context.Context, rep *ImportReport, phase func(string)) error {
+	// The records still queued in the batch land while identity resolves.
+	flushed := make(chan error, 1)
+	go func() { flushed <- b.w.Flush() }()
 	gr, err := b.loader.Resolve(ctx)
+	if ferr := <-flushed; err == nil {
+		err = ferr
+	}
 	if err != nil {
 		return err
 	}
 	rep.Warnings = append(rep.Warnings, gr.Warnings...)
-	phase("graph")
-	if err := b.loader.Write(b.w); err != nil {
-		return err
-	}
-	if err := b.w.Flush(); err != nil {
-		return err
-	}
 	phase("profiles")
-	n, err := b.e.buildProfiles(ctx, b.loader)
+	n, err := b.e.writeDerived(ctx, b.loader)
 	if err != nil {
 		return err
 	}
@@ -92,10 +91,43 @@ func (b *bulkLoad) finish(ctx context.Context, rep *ImportReport, phase func(str
 	return nil
 }
 
+// writeDerived writes what a resolved Loader derives: the identity graph
+// and, at the same time (both only read the Loader), the profiles and
+// their feed entries. Then it removes the bulk marker. It returns how many
+// feed entries it appended.
+func (e *Engine) writeDerived(ctx context.Context, l *identity.Loader) (int, error) {
+	graphDone := make(chan error, 1)
+	go func() {
+		w, err := e.newWriter(ctx)
+		if err == nil {
+			if err = l.Write(w); err == nil {
+				err = w.Flush()
+			}
+			w.Cancel()
+		}
+		graphDone <- err
+	}()
+	n, err := e.buildProfiles(ctx, l)
+	if gerr := <-graphDone; err == nil {
+		err = gerr
+	}
+	if err != nil {
+		return 0, err
+	}
+	// Only now is everything the marker guards in place.
+	if err := e.updateLocked(ctx, func(tx store.Tx) error { return tx.Delete(bulkMarkerKey) }); err != nil {
+		return 0, err
+	}
+	if n > 0 {
+		e.wake()
+	}
+	return n, nil
+}
+
 // buildProfiles derives every profile the loader resolved from the stored
 // records in passes over the store (more than one when there are many
-// records, to bound memory), writes them, appends a ProfileCreated entry per
-// profile to the feed and removes the bulk marker.
+// records, to bound memory), writes them and appends a ProfileCreated entry
+// per profile to the feed.
 func (e *Engine) buildProfiles(ctx context.Context, l *identity.Loader) (int, error) {
 	var pids []string
 	linked := map[string]func(identity.ID) bool{}
@@ -235,14 +267,8 @@ func (e *Engine) buildProfiles(ctx context.Context, l *identity.Loader) (int, er
 	if err := w.Set(feedSeqKey, binary.BigEndian.AppendUint64(nil, seq)); err != nil {
 		return 0, err
 	}
-	if err := w.Delete(bulkMarkerKey); err != nil {
-		return 0, err
-	}
 	if err := w.Flush(); err != nil {
 		return 0, err
-	}
-	if len(pids) > 0 {
-		e.wake()
 	}
 	return len(pids) + len(segChanges), nil
 }
@@ -341,17 +367,6 @@ func (e *Engine) recoverBulk(ctx context.Context, rep *ImportReport) error {
 		return err
 	}
 	rep.Warnings = append(rep.Warnings, gr.Warnings...)
-	lw, err := e.newWriter(ctx)
-	if err != nil {
-		return err
-	}
-	defer lw.Cancel()
-	if err := l.Write(lw); err != nil {
-		return err
-	}
-	if err := lw.Flush(); err != nil {
-		return err
-	}
-	_, err = e.buildProfiles(ctx, l)
+	_, err = e.writeDerived(ctx, l)
 	return err
 }
