@@ -156,6 +156,9 @@ func FuzzMatchKey(f *testing.F) {
 		if k := MatchKey(Text(s)); k != out {
 			t.Fatalf("MatchKey(%q) = %q but MatchKey(Text(...)) = %q", s, out, k)
 		}
+		if k := unicodeMatchKey(s); k != out {
+			t.Fatalf("MatchKey(%q) = %q but the x/text path gives %q", s, out, k)
+		}
 	})
 }
 

@@ -111,6 +111,31 @@ func collapseSpace(s string) string {
 // a mark keep their identity ("ø" stays "ø", "ß" folds to "ss").
 // MatchKey never fails and is idempotent.
 func MatchKey(s string) string {
+	if isPlainASCII(s) {
+		return asciiMatchKey(s)
+	}
+	return unicodeMatchKey(s)
+}
+
+// asciiMatchKey is MatchKey for printable ASCII, where folding is lower
+// casing and there are no marks: a country code or an English name on
+// every record should not pay for five transformers.
+func asciiMatchKey(s string) string {
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		case unicode.IsPunct(rune(c)):
+			continue
+		}
+		b = append(b, c)
+	}
+	return collapseSpace(string(b))
+}
+
+func unicodeMatchKey(s string) string {
 	t := folder.String(Text(s))
 	// The chain is stateful, so it is made per call.
 	t, _, _ = transform.String(transform.Chain(

@@ -178,3 +178,15 @@ func TestErrorMessage(t *testing.T) {
 		t.Errorf("errors.Is is wrong for %v", err)
 	}
 }
+
+// The ASCII shortcut must agree with the x/text path on every printable
+// ASCII character, alone and between letters and spaces.
+func TestASCIIMatchKeyAgrees(t *testing.T) {
+	for c := byte(0x20); c < 0x7f; c++ {
+		for _, s := range []string{string(c), "a" + string(c) + "B", " " + string(c) + " x", "Ab " + string(c) + string(c) + " cD"} {
+			if got, want := asciiMatchKey(s), unicodeMatchKey(s); got != want {
+				t.Errorf("asciiMatchKey(%q) = %q, x/text path %q", s, got, want)
+			}
+		}
+	}
+}
