@@ -29,6 +29,10 @@ type Loader struct {
 	records map[string]loadedRecord // source + "\x00" + id
 	st      *rebuildState
 	fixes   map[SetHash]bool // sets whose anchor was replaced
+	// strs holds one copy of each identifier type, value and source the
+	// Loader keeps: callers' strings often point into a whole input line,
+	// which would otherwise stay in memory for the life of the Loader.
+	strs map[string]string
 }
 
 type loadedRecord struct {
@@ -39,7 +43,7 @@ type loadedRecord struct {
 // NewLoader returns a Loader for g. The store g will be written to must
 // hold no graph yet.
 func (g *Graph) NewLoader() *Loader {
-	return &Loader{g: g, sets: map[SetHash]*setState{}, records: map[string]loadedRecord{}, fixes: map[SetHash]bool{}}
+	return &Loader{g: g, sets: map[SetHash]*setState{}, records: map[string]loadedRecord{}, fixes: map[SetHash]bool{}, strs: map[string]string{}}
 }
 
 // Add records that rec carries ids. A second Add of the same source and ID
@@ -69,14 +73,31 @@ func (l *Loader) Add(rec RecordKey, ids []ID) (replaced bool, err error) {
 	l.records[k] = loadedRecord{rec.Time, h}
 	s := l.sets[h]
 	if s == nil {
-		l.sets[h] = &setState{ids: ids, anchor: rec, count: 1}
+		for i := range ids {
+			ids[i] = ID{Type(l.intern(string(ids[i].Type))), l.intern(ids[i].Value)}
+		}
+		l.sets[h] = &setState{ids: ids, anchor: l.own(rec), count: 1}
 		return replaced, nil
 	}
 	s.count++
 	if rec.Compare(s.anchor) < 0 {
-		s.anchor = rec
+		s.anchor = l.own(rec)
 	}
 	return replaced, nil
+}
+
+func (l *Loader) intern(s string) string {
+	if c, ok := l.strs[s]; ok {
+		return c
+	}
+	c := strings.Clone(s)
+	l.strs[c] = c
+	return c
+}
+
+// own returns rec with strings of the Loader's own.
+func (l *Loader) own(rec RecordKey) RecordKey {
+	return RecordKey{rec.Time, l.intern(rec.Source), strings.Clone(rec.ID)}
 }
 
 // Records returns how many records were added.
