@@ -82,7 +82,7 @@ func (b *bulkLoad) finish(ctx context.Context, rep *ImportReport, phase func(str
 		return err
 	}
 	rep.Warnings = append(rep.Warnings, gr.Warnings...)
-	phase("profiles")
+	phase("graph and profiles")
 	n, err := b.e.writeDerived(ctx, b.loader)
 	if err != nil {
 		return err
@@ -91,26 +91,24 @@ func (b *bulkLoad) finish(ctx context.Context, rep *ImportReport, phase func(str
 	return nil
 }
 
-// writeDerived writes what a resolved Loader derives: the identity graph
-// and, at the same time (both only read the Loader), the profiles and
-// their feed entries. Then it removes the bulk marker. It returns how many
-// feed entries it appended.
+// writeDerived writes what a resolved Loader derives: the identity graph,
+// then the profiles and their feed entries, and removes the bulk marker.
+// It returns how many feed entries it appended. (Writing the graph while
+// building the profiles was tried: on Badger the long read of the records
+// alongside the graph's writes made the phase several times slower.)
 func (e *Engine) writeDerived(ctx context.Context, l *identity.Loader) (int, error) {
-	graphDone := make(chan error, 1)
-	go func() {
-		w, err := e.newWriter(ctx)
-		if err == nil {
-			if err = l.Write(w); err == nil {
-				err = w.Flush()
-			}
-			w.Cancel()
-		}
-		graphDone <- err
-	}()
-	n, err := e.buildProfiles(ctx, l)
-	if gerr := <-graphDone; err == nil {
-		err = gerr
+	w, err := e.newWriter(ctx)
+	if err != nil {
+		return 0, err
 	}
+	defer w.Cancel()
+	if err := l.Write(w); err != nil {
+		return 0, err
+	}
+	if err := w.Flush(); err != nil {
+		return 0, err
+	}
+	n, err := e.buildProfiles(ctx, l)
 	if err != nil {
 		return 0, err
 	}

@@ -22,6 +22,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/metrics"
 	"runtime/pprof"
 	"slices"
 	"strings"
@@ -60,6 +61,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	dir := fs.String("dir", "", "working directory for data files and stores (default: a temporary directory, removed at exit)")
 	scen := fs.String("scenarios", "floor,import,memory,ingest,lookup,scan,onebyone", "comma-separated scenarios: floor, import, memory, ingest, lookup, scan, onebyone, scaling, or all")
 	cpuprof := fs.String("cpuprofile", "", "write a CPU profile of the import scenarios to this file")
+	memprof := fs.String("memprofile", "", "write a heap profile taken when the live heap peaks to this file")
 	samples := fs.Int("samples", 10000, "single-record operations timed for latency figures")
 	existing := fs.String("store", "", "use this existing Badger store (written by an earlier import of the same data set; it is modified) instead of importing into a new one")
 	fs.Usage = func() {
@@ -94,6 +96,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	data, err := dataset(cfg, cfg.n)
 	if err != nil {
 		return err
+	}
+	if *memprof != "" {
+		stop := watchHeapPeak(*memprof)
+		defer stop()
 	}
 	if cfg.cpuprof != "" {
 		f, err := os.Create(cfg.cpuprof)
@@ -506,4 +512,37 @@ func benchScaling(ctx context.Context, cfg *config) error {
 		os.RemoveAll(dir)
 	}
 	return nil
+}
+
+// watchHeapPeak samples the live heap and writes a heap profile to path
+// each time it grows a tenth past the largest seen, so that the file ends
+// up describing the peak. The returned function stops it and reports the
+// peak on stderr.
+func watchHeapPeak(path string) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+		var peak uint64
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				fmt.Fprintf(os.Stderr, "bench: live heap peaked at %d MiB (profile in %s)\n", peak>>20, path)
+				return
+			case <-tick.C:
+			}
+			metrics.Read(sample)
+			if live := sample[0].Value.Uint64(); live > peak+peak/10 {
+				peak = live
+				if f, err := os.Create(path); err == nil {
+					pprof.Lookup("heap").WriteTo(f, 0)
+					f.Close()
+				}
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
 }
