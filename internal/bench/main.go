@@ -49,6 +49,7 @@ type config struct {
 	dir       string
 	scenarios map[string]bool
 	cpuprof   string
+	memprof   string
 	samples   int
 	store     string
 	out       io.Writer
@@ -97,10 +98,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if *memprof != "" {
-		stop := watchHeapPeak(*memprof)
-		defer stop()
-	}
+	cfg.memprof = *memprof
 	if cfg.cpuprof != "" {
 		f, err := os.Create(cfg.cpuprof)
 		if err != nil {
@@ -311,19 +309,20 @@ func benchImportBadger(ctx context.Context, cfg *config, path string, floor time
 	if err != nil {
 		return nil, err
 	}
+	stopHeap := watchHeapPeak(cfg.memprof)
 	start := time.Now()
 	rep, phases, err := importFile(ctx, eng, path)
+	liveHeap := stopHeap()
 	if err != nil {
 		return nil, err
 	}
 	d := time.Since(start)
-	defer fmt.Fprint(cfg.out, phases)
 	line := fmt.Sprintf("import into Badger: %d records, %d profiles, %d rejected in %s = %s", rep.Read, rep.Profiles, rep.Rejected, d.Round(time.Millisecond), rate(rep.Read, d))
 	if floor > 0 {
 		line += fmt.Sprintf(" (%.2f× the floor)", d.Seconds()/floor.Seconds())
 	}
-	fmt.Fprintln(cfg.out, line)
-	return eng, nil
+	fmt.Fprint(cfg.out, line+"\n"+phases)
+	return eng, reportMemory(ctx, cfg, eng, liveHeap)
 }
 
 func benchImportMemory(ctx context.Context, cfg *config, path string) (*unify.Engine, error) {
@@ -514,35 +513,69 @@ func benchScaling(ctx context.Context, cfg *config) error {
 	return nil
 }
 
-// watchHeapPeak samples the live heap and writes a heap profile to path
-// each time it grows a tenth past the largest seen, so that the file ends
-// up describing the peak. The returned function stops it and reports the
-// peak on stderr.
-func watchHeapPeak(path string) (stop func()) {
+// watchHeapPeak samples the live heap every 100 ms until stop is called,
+// which returns the largest seen. With path set it also writes a heap
+// profile each time the live heap grows a tenth past the largest seen, so
+// that the file ends up describing the peak.
+func watchHeapPeak(path string) (stop func() uint64) {
 	done := make(chan struct{})
-	finished := make(chan struct{})
+	result := make(chan uint64)
 	go func() {
-		defer close(finished)
 		sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-		var peak uint64
+		var peak, profiled uint64
 		tick := time.NewTicker(100 * time.Millisecond)
 		defer tick.Stop()
 		for {
-			select {
-			case <-done:
-				fmt.Fprintf(os.Stderr, "bench: live heap peaked at %d MiB (profile in %s)\n", peak>>20, path)
-				return
-			case <-tick.C:
-			}
 			metrics.Read(sample)
-			if live := sample[0].Value.Uint64(); live > peak+peak/10 {
-				peak = live
+			live := sample[0].Value.Uint64()
+			peak = max(peak, live)
+			if path != "" && live > profiled+profiled/10 {
+				profiled = live
 				if f, err := os.Create(path); err == nil {
 					pprof.Lookup("heap").WriteTo(f, 0)
 					f.Close()
 				}
 			}
+			select {
+			case <-done:
+				result <- peak
+				return
+			case <-tick.C:
+			}
 		}
 	}()
-	return func() { close(done); <-finished }
+	return func() uint64 { close(done); return <-result }
+}
+
+// peakRSS returns the process's peak resident set size (VmHWM), or 0 where
+// /proc does not say.
+func peakRSS() uint64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(b)) {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			var kb uint64
+			fmt.Sscanf(strings.TrimSpace(rest), "%d kB", &kb)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+// reportMemory prints figure 6's line: the peaks and bytes per identifier
+// linked to a profile.
+func reportMemory(ctx context.Context, cfg *config, eng *unify.Engine, liveHeap uint64) error {
+	var ids int
+	for p, err := range eng.Profiles(ctx) {
+		if err != nil {
+			return err
+		}
+		ids += len(p.Identifiers)
+	}
+	rss := peakRSS()
+	fmt.Fprintf(cfg.out, "memory of the Badger import: peak live heap %d MiB, peak RSS %d MiB; %d identifiers: %d bytes of live heap, %d of RSS per identifier\n",
+		liveHeap>>20, rss>>20, ids, liveHeap/uint64(max(ids, 1)), rss/uint64(max(ids, 1)))
+	return nil
 }
