@@ -190,3 +190,22 @@ func TestASCIIMatchKeyAgrees(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkMatchKey compares the ASCII shortcut with the x/text path on
+// the inputs every record brings: a country code and a name.
+//
+//	go test -run XXX -bench MatchKey -benchmem ./normalize
+func BenchmarkMatchKey(b *testing.B) {
+	for _, s := range []string{"FI", "Virtanen", "O'Brien-Smith"} {
+		b.Run("ascii/"+s, func(b *testing.B) {
+			for b.Loop() {
+				MatchKey(s)
+			}
+		})
+		b.Run("xtext/"+s, func(b *testing.B) {
+			for b.Loop() {
+				unicodeMatchKey(s)
+			}
+		})
+	}
+}
