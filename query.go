@@ -95,12 +95,13 @@ func (e *Engine) Profiles(ctx context.Context) iter.Seq2[*profile.Profile, error
 		// Whatever way the loop ends, no goroutine outlives it.
 		defer wg.Wait()
 		defer cancel()
-		workers := runtime.GOMAXPROCS(0)
+		workers := min(runtime.GOMAXPROCS(0), maxScanAhead/2)
+		ahead := 2 * workers
 		s := &profileScan{
 			e:     e,
 			work:  make(chan *scanBatch),
-			order: make(chan *scanBatch, 2*workers),
-			free:  make(chan []byte, 3*workers),
+			order: make(chan *scanBatch, ahead),
+			free:  make(chan []byte, ahead+workers),
 		}
 		wg.Go(func() { s.read(ctx) })
 		for range workers {
@@ -132,9 +133,15 @@ func (e *Engine) Profiles(ctx context.Context) iter.Seq2[*profile.Profile, error
 	}
 }
 
-// scanBatchSize is the number of profiles read in one transaction and
-// decoded by one worker.
-const scanBatchSize = 256
+const (
+	// scanBatchSize is the number of profiles read in one transaction and
+	// decoded by one worker.
+	scanBatchSize = 256
+	// maxScanAhead bounds the batches decoded ahead of a slow caller, so
+	// that a scan holds some 25 MB of decoded profiles at most, however
+	// many cores decode them.
+	maxScanAhead = 16
+)
 
 // profileScan runs one call of Profiles: a reader that copies raw profiles
 // out of short transactions, and workers that decode them. Batches reach
@@ -165,13 +172,13 @@ func (s *profileScan) read(ctx context.Context) {
 	defer close(s.order)
 	prefix := store.AppendString(nil, "p")
 	start := prefix
+	var last []byte // the key of the last profile read
 	for {
-		b := &scanBatch{done: make(chan struct{})}
+		b := &scanBatch{ends: make([]int, 0, scanBatchSize), done: make(chan struct{})}
 		select {
 		case b.raw = <-s.free:
 		default:
 		}
-		var last []byte
 		b.err = s.e.view(ctx, func(tx store.Tx) error {
 			it := tx.Iterate(store.IterOptions{Prefix: prefix, Start: start})
 			defer it.Close()
@@ -182,10 +189,7 @@ func (s *profileScan) read(ctx context.Context) {
 				}
 				b.raw = append(b.raw, v...)
 				b.ends = append(b.ends, len(b.raw))
-				last = it.Key()
-			}
-			if last != nil {
-				last = store.Copy(last)
+				last = append(last[:0], it.Key()...)
 			}
 			return it.Err()
 		})
@@ -208,7 +212,7 @@ func (s *profileScan) read(ctx context.Context) {
 			s.finished = true
 			return
 		}
-		start = append(last, 0) // the next key after last
+		start = append(append(start[:0:0], last...), 0) // the next key after last
 	}
 }
 
