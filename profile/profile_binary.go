@@ -198,7 +198,7 @@ func (r *preader) consents() consent.Set {
 		c.Source = r.str()
 		c.RecordID = r.str()
 		if r.bool() {
-			if scopes == nil {
+			if len(scopes) == 0 {
 				scopes = make([]identity.ID, n-i)
 			}
 			scope := &scopes[0]
