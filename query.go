@@ -203,12 +203,13 @@ func (s *profileScan) read(ctx context.Context) {
 			s.finished = true
 			return
 		}
+		full := len(b.ends) == scanBatchSize // b belongs to a worker once sent
 		select {
 		case s.work <- b:
 		case <-ctx.Done():
 			return
 		}
-		if len(b.ends) < scanBatchSize {
+		if !full {
 			s.finished = true
 			return
 		}
@@ -236,6 +237,7 @@ func (s *profileScan) decode(ctx context.Context) {
 			case s.free <- b.raw[:0]:
 			default:
 			}
+			b.raw, b.ends = nil, nil
 		}
 		close(b.done)
 	}
