@@ -107,3 +107,29 @@ func BenchmarkLookup(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkScan reads all profiles of a store of about 100,000 records
+// (10,000 people).
+//
+//	go test -run XXX -bench Scan -benchmem .
+func BenchmarkScan(b *testing.B) {
+	for name, open := range benchStores(b) {
+		b.Run(name, func(b *testing.B) {
+			s := open()
+			defer s.Close()
+			e, _ := loaded(b, s, 10_000)
+			defer e.Close()
+			ctx := context.Background()
+			n := 0
+			for b.Loop() {
+				for _, err := range e.Profiles(ctx) {
+					if err != nil {
+						b.Fatal(err)
+					}
+					n++
+				}
+			}
+			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "profiles/s")
+		})
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -689,4 +690,116 @@ func TestFeedTrimAndQueries(t *testing.T) {
 	if diff := cmp.Diff(want, m); diff != "" {
 		t.Errorf("identity map (-want +got):\n%s", diff)
 	}
+}
+
+// TestProfilesScan checks that the parallel scan yields every profile once
+// in ID order, and that a break, a cancellation and a corrupt profile each
+// end it without leaving goroutines behind.
+func TestProfilesScan(t *testing.T) {
+	ctx := context.Background()
+	s := memstore.New()
+	e := open(t, s)
+	const n = 1100 // several batches
+	recs := func(yield func(*profile.Record, error) bool) {
+		for i := range n {
+			if !yield(customer("crm", fmt.Sprint("c", i), 0, fmt.Sprint("N", i), "X", "customer_id", fmt.Sprint("C", i)), nil) {
+				return
+			}
+		}
+	}
+	if _, err := e.Import(ctx, recs, unify.ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	goroutines := runtime.NumGoroutine()
+	noLeak := func(what string) {
+		t.Helper()
+		for range 100 {
+			if runtime.NumGoroutine() <= goroutines {
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		t.Errorf("%s: %d goroutines, %d before", what, runtime.NumGoroutine(), goroutines)
+	}
+
+	var all []*profile.Profile
+	for p, err := range e.Profiles(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, p)
+	}
+	ids := make([]string, len(all))
+	for i, p := range all {
+		ids[i] = p.ID
+	}
+	if len(ids) != n || !slices.IsSorted(ids) || len(slices.Compact(slices.Clone(ids))) != n {
+		t.Fatalf("scan gave %d profiles, sorted %v, want %d distinct in ID order", len(ids), slices.IsSorted(ids), n)
+	}
+	for _, i := range []int{0, 255, 256, 700, n - 1} {
+		want, err := e.ProfileByID(ctx, ids[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, all[i]); diff != "" {
+			t.Errorf("profile %d differs from ProfileByID (-want +got):\n%s", i, diff)
+		}
+	}
+	noLeak("full scan")
+
+	seen := 0
+	for _, err := range e.Profiles(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seen++; seen == 300 {
+			break
+		}
+	}
+	noLeak("break")
+
+	cctx, cancel := context.WithCancel(ctx)
+	var got []string
+	var last error
+	for p, err := range e.Profiles(cctx) {
+		if err != nil {
+			last = err
+			continue
+		}
+		if got = append(got, p.ID); len(got) == 300 {
+			cancel()
+		}
+	}
+	cancel()
+	// The batch under way ends; the next one is not yielded.
+	if !errors.Is(last, context.Canceled) || len(got) > 512 {
+		t.Errorf("cancelled scan: %d profiles, error %v", len(got), last)
+	}
+	if diff := cmp.Diff(ids[:len(got)], got); diff != "" {
+		t.Errorf("cancelled scan order (-want +got):\n%s", diff)
+	}
+	noLeak("cancel")
+
+	// A corrupt profile ends the scan with an error after those before it.
+	err := s.Update(ctx, func(tx store.Tx) error {
+		return tx.Set(store.AppendString(store.AppendString(nil, "p"), ids[400]), []byte{2, 9, 9})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, last = nil, nil
+	for p, err := range e.Profiles(ctx) {
+		if err != nil {
+			last = err
+			continue
+		}
+		got = append(got, p.ID)
+	}
+	if !errors.Is(last, profile.ErrCorrupt) {
+		t.Errorf("corrupt profile: error %v, want ErrCorrupt", last)
+	}
+	if diff := cmp.Diff(ids[:400], got); diff != "" {
+		t.Errorf("profiles before the corrupt one (-want +got):\n%s", diff)
+	}
+	noLeak("corrupt")
 }

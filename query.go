@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"runtime"
 	"slices"
+	"sync"
 
 	"github.com/unifycdp/unify/identity"
 	"github.com/unifycdp/unify/profile"
@@ -84,45 +86,160 @@ func (e *Engine) Record(ctx context.Context, source, id string) (*profile.Record
 }
 
 // Profiles iterates over all profiles in ID order, reading in batches so
-// that no transaction stays open long.
+// that no transaction stays open long. Profiles are decoded in parallel,
+// ahead of the caller by a few batches.
 func (e *Engine) Profiles(ctx context.Context) iter.Seq2[*profile.Profile, error] {
 	return func(yield func(*profile.Profile, error) bool) {
-		prefix := store.AppendString(nil, "p")
-		start := prefix
-		for {
-			var batch []*profile.Profile
-			var last []byte
-			err := e.view(ctx, func(tx store.Tx) error {
-				it := tx.Iterate(store.IterOptions{Prefix: prefix, Start: start})
-				defer it.Close()
-				for len(batch) < 512 && it.Next() {
-					v, err := it.Value()
-					if err != nil {
-						return err
-					}
-					p := new(profile.Profile)
-					if err := p.UnmarshalBinary(v); err != nil {
-						return fmt.Errorf("unify: profile: %w", err)
-					}
-					batch = append(batch, p)
-					last = store.Copy(it.Key())
-				}
-				return it.Err()
-			})
-			if err != nil {
+		ctx, cancel := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		// Whatever way the loop ends, no goroutine outlives it.
+		defer wg.Wait()
+		defer cancel()
+		workers := min(runtime.GOMAXPROCS(0), maxScanAhead/2)
+		ahead := 2 * workers
+		s := &profileScan{
+			e:     e,
+			work:  make(chan *scanBatch),
+			order: make(chan *scanBatch, ahead),
+			free:  make(chan []byte, ahead+workers),
+		}
+		wg.Go(func() { s.read(ctx) })
+		for range workers {
+			wg.Go(func() { s.decode(ctx) })
+		}
+		for b := range s.order {
+			select {
+			case <-b.done:
+			case <-ctx.Done():
+			}
+			// A batch decoded ahead does not outrun the cancellation.
+			if err := ctx.Err(); err != nil {
 				yield(nil, err)
 				return
 			}
-			for _, p := range batch {
+			for _, p := range b.profiles {
 				if !yield(p, nil) {
 					return
 				}
 			}
-			if len(batch) < 512 {
+			if b.err != nil {
+				yield(nil, b.err)
 				return
 			}
-			start = append(last, 0) // the next key after last
 		}
+		if !s.finished { // the reader stopped at the cancellation
+			yield(nil, ctx.Err())
+		}
+	}
+}
+
+const (
+	// scanBatchSize is the number of profiles read in one transaction and
+	// decoded by one worker.
+	scanBatchSize = 256
+	// maxScanAhead bounds the batches decoded ahead of a slow caller, so
+	// that a scan holds some 25 MB of decoded profiles at most, however
+	// many cores decode them.
+	maxScanAhead = 16
+)
+
+// profileScan runs one call of Profiles: a reader that copies raw profiles
+// out of short transactions, and workers that decode them. Batches reach
+// the caller through order in the order they were read, whichever worker
+// finishes first.
+type profileScan struct {
+	e     *Engine
+	work  chan *scanBatch // to the workers
+	order chan *scanBatch // to the caller; its capacity bounds the batches in flight
+	free  chan []byte     // decoded raw buffers, for the reader to reuse
+	// finished tells, once order is closed, that the reader sent the last
+	// batch rather than stopping at the cancellation.
+	finished bool
+}
+
+// scanBatch is one transaction's worth of profiles.
+type scanBatch struct {
+	raw      []byte // the encoded profiles, back to back
+	ends     []int  // where each ends in raw
+	profiles []*profile.Profile
+	err      error         // after the profiles, the scan ends with it
+	done     chan struct{} // closed when profiles and err are set
+}
+
+// read reads the batches in key order until the profiles or ctx end.
+func (s *profileScan) read(ctx context.Context) {
+	defer close(s.work)
+	defer close(s.order)
+	prefix := store.AppendString(nil, "p")
+	start := prefix
+	var last []byte // the key of the last profile read
+	for {
+		b := &scanBatch{ends: make([]int, 0, scanBatchSize), done: make(chan struct{})}
+		select {
+		case b.raw = <-s.free:
+		default:
+		}
+		b.err = s.e.view(ctx, func(tx store.Tx) error {
+			it := tx.Iterate(store.IterOptions{Prefix: prefix, Start: start})
+			defer it.Close()
+			for len(b.ends) < scanBatchSize && it.Next() {
+				v, err := it.Value()
+				if err != nil {
+					return err
+				}
+				b.raw = append(b.raw, v...)
+				b.ends = append(b.ends, len(b.raw))
+				last = append(last[:0], it.Key()...)
+			}
+			return it.Err()
+		})
+		select {
+		case s.order <- b:
+		case <-ctx.Done():
+			return
+		}
+		if b.err != nil {
+			close(b.done)
+			s.finished = true
+			return
+		}
+		full := len(b.ends) == scanBatchSize // b belongs to a worker once sent
+		select {
+		case s.work <- b:
+		case <-ctx.Done():
+			return
+		}
+		if !full {
+			s.finished = true
+			return
+		}
+		start = append(append(start[:0:0], last...), 0) // the next key after last
+	}
+}
+
+// decode decodes batches until the reader stops.
+func (s *profileScan) decode(ctx context.Context) {
+	for b := range s.work {
+		if b.err = ctx.Err(); b.err == nil {
+			b.profiles = make([]*profile.Profile, 0, len(b.ends))
+			from := 0
+			for _, end := range b.ends {
+				p := new(profile.Profile)
+				if err := p.UnmarshalBinary(b.raw[from:end]); err != nil {
+					b.err = fmt.Errorf("unify: profile: %w", err)
+					break
+				}
+				b.profiles = append(b.profiles, p)
+				from = end
+			}
+			// The profiles hold copies of their strings, not raw.
+			select {
+			case s.free <- b.raw[:0]:
+			default:
+			}
+			b.raw, b.ends = nil, nil
+		}
+		close(b.done)
 	}
 }
 

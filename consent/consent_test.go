@@ -216,3 +216,28 @@ func TestAllStops(t *testing.T) {
 		t.Errorf("n = %d, Len = %d", n, s.Len())
 	}
 }
+
+func TestFromSorted(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	s := Resolve(randomConsents(rng, 30))
+	got, ok := FromSorted(s.Slice())
+	if !ok || !got.Equal(s) {
+		t.Fatalf("FromSorted of a Set's consents: %v, equal %v", ok, got.Equal(s))
+	}
+	cs := s.Slice()
+	if len(cs) < 2 {
+		t.Fatal("too few consents")
+	}
+	for name, bad := range map[string][]Consent{
+		"unsorted":  append([]Consent{cs[1]}, cs[0]),
+		"duplicate": {cs[0], cs[0]},
+		"not UTC":   {{Purpose: cs[0].Purpose, Status: Granted, Time: t0.In(time.FixedZone("X", 3600))}},
+	} {
+		if got, ok := FromSorted(bad); ok || got.Len() != 0 {
+			t.Errorf("%s: ok %v, %d consents", name, ok, got.Len())
+		}
+	}
+	if got, ok := FromSorted(nil); !ok || got.Len() != 0 {
+		t.Errorf("empty: ok %v, %d consents", ok, got.Len())
+	}
+}

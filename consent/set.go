@@ -5,6 +5,7 @@ import (
 	"iter"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/unifycdp/unify/identity"
 )
@@ -26,6 +27,23 @@ func Resolve(cs []Consent) Set {
 		s.Apply(c)
 	}
 	return s
+}
+
+// FromSorted returns the Set holding cs, which must be as a Set's All yields
+// them: ascending (purpose, scope) with none twice, times in UTC. The Set
+// takes cs over, Scope pointers included, so that a decoder builds a Set
+// with one allocation instead of Resolve's search and copies. It reports
+// false, with an empty Set, when cs breaks those rules.
+func FromSorted(cs []Consent) (Set, bool) {
+	for i := range cs {
+		if cs[i].Time.Location() != time.UTC || i > 0 && compareKey(cs[i-1], cs[i]) >= 0 {
+			return Set{}, false
+		}
+	}
+	if len(cs) == 0 {
+		cs = nil
+	}
+	return Set{cs: cs}, true
 }
 
 // Apply adds one consent event: it replaces the consent held for the same

@@ -2,6 +2,7 @@ package profile
 
 import (
 	"encoding/binary"
+	"maps"
 	"math"
 	"slices"
 
@@ -122,39 +123,13 @@ func (p *Profile) UnmarshalBinary(b []byte) error {
 			info.Records = r.int()
 		}
 	}
-	p.Attributes = readMap[string](&r.reader, r.str, func() (a Attribute) {
-		a.Value = r.value()
-		a.Source = r.str()
-		a.RecordID = r.str()
-		a.Time = r.time()
-		return a
-	})
-	if n := r.count(); n > 0 {
-		// Resolve copies the consents: decode them on the stack when they
-		// are few.
-		var arr [8]consent.Consent
-		cs := arr[:0]
-		if n <= len(arr) {
-			cs = arr[:n]
-		} else {
-			cs = make([]consent.Consent, n)
-		}
-		for i := range cs {
-			r.consent(&cs[i])
-		}
-		p.Consents = consent.Resolve(cs)
-	}
+	p.Attributes = r.attributes()
+	p.Consents = r.consents()
 	t.OrderCount = r.int()
 	t.Returns = r.int()
-	t.SpendByCurrency = readMap[string](&r.reader, r.str, func() (cs CurrencySpend) {
-		cs.Orders = r.int()
-		cs.Returns = r.int()
-		cs.Net = r.money()
-		cs.ByChannel = readNumbers[string, Money](&r)
-		return cs
-	})
+	t.SpendByCurrency = r.spend(t)
 	t.OrderCountByChannel = readNumbers[string, int](&r)
-	t.OrderCountByStore = readNumbers[string, int](&r)
+	t.OrderCountByStore = r.stores(t)
 	t.FirstOrder = r.time()
 	t.LastOrder = r.time()
 	t.LastSeen = r.time()
@@ -173,19 +148,147 @@ func (p *Profile) UnmarshalBinary(b []byte) error {
 		*p = Profile{}
 		return err
 	}
-	t.summarize()
+	t.SpendByChannel = maps.Clone(t.SpendByCurrency[t.Currency].ByChannel)
 	return nil
+}
+
+// key reads the key of entry i of a map whose keys writeMap wrote in
+// ascending order, given the previous key.
+func (r *preader) key(i int, prev string) string {
+	k := r.str()
+	if i > 0 && k <= prev {
+		r.fail("map keys not in ascending order")
+	}
+	return k
+}
+
+// attributes reads the attributes map; nil when empty. Like the readers
+// below, it is readMap written out, because calls through function values
+// cost a good part of decoding a profile.
+func (r *preader) attributes() map[string]Attribute {
+	n := r.count()
+	if n == 0 {
+		return nil
+	}
+	m := make(map[string]Attribute, n)
+	k := ""
+	for i := range n {
+		if k = r.key(i, k); r.err != nil {
+			return nil
+		}
+		m[k] = Attribute{Value: r.value(), Source: r.str(), RecordID: r.str(), Time: r.time()}
+	}
+	return m
+}
+
+// consents reads the consents of a Set, which AppendBinary wrote in the
+// Set's order, into one slice that the Set takes over.
+func (r *preader) consents() consent.Set {
+	n := r.count()
+	if n == 0 {
+		return consent.Set{}
+	}
+	cs := make([]consent.Consent, n)
+	var scopes []identity.ID // allocated at the first scope, for all that may follow
+	for i := range cs {
+		c := &cs[i]
+		c.Purpose = consent.Purpose(r.str())
+		c.Status = consent.Status(r.str())
+		c.Time = r.time()
+		c.Source = r.str()
+		c.RecordID = r.str()
+		if r.bool() {
+			if len(scopes) == 0 {
+				scopes = make([]identity.ID, n-i)
+			}
+			scope := &scopes[0]
+			scopes = scopes[1:]
+			*scope = r.id()
+			c.Scope = scope
+		}
+	}
+	if r.err != nil {
+		return consent.Set{}
+	}
+	set, ok := consent.FromSorted(cs)
+	if !ok {
+		r.fail("consents not in ascending order")
+	}
+	return set
+}
+
+// spend reads SpendByCurrency and sets the summary traits that depend on
+// it but SpendByChannel: the keys come in ascending order, so the first
+// currency of the most orders is the primary one.
+func (r *preader) spend(t *Traits) map[string]CurrencySpend {
+	n := r.count()
+	if n == 0 {
+		return nil
+	}
+	m := make(map[string]CurrencySpend, n)
+	k := ""
+	var primary CurrencySpend
+	best := -1
+	for i := range n {
+		if k = r.key(i, k); r.err != nil {
+			return nil
+		}
+		cs := CurrencySpend{Orders: r.int(), Returns: r.int(), Net: r.money()}
+		cs.ByChannel = readNumbers[string, Money](r)
+		m[k] = cs
+		if cs.Orders > best {
+			t.Currency, primary, best = k, cs, cs.Orders
+		}
+	}
+	t.TotalSpend = primary.Net
+	if primary.Orders > 0 {
+		t.AverageOrderValue = divRound(primary.Net, Money(primary.Orders))
+	}
+	return m
+}
+
+// stores reads OrderCountByStore and sets FavouriteStore: the keys come in
+// ascending order, so the first store of the most orders.
+func (r *preader) stores(t *Traits) map[string]int {
+	n := r.count()
+	if n == 0 {
+		return nil
+	}
+	m := make(map[string]int, n)
+	k := ""
+	best := 0
+	for i := range n {
+		if k = r.key(i, k); r.err != nil {
+			return nil
+		}
+		orders := r.int()
+		m[k] = orders
+		if orders > best {
+			t.FavouriteStore, best = k, orders
+		}
+	}
+	return m
 }
 
 // readNumbers reads a map written by writeNumbers; nil when empty.
 func readNumbers[K ~string, V int | Money](r *preader) map[K]V {
-	return readMap[K](&r.reader, r.str, func() V {
+	n := r.count()
+	if n == 0 {
+		return nil
+	}
+	m := make(map[K]V, n)
+	k := ""
+	for i := range n {
+		if k = r.key(i, k); r.err != nil {
+			return nil
+		}
 		x := r.varint()
 		if int64(V(x)) != x {
 			r.fail("number out of range")
 		}
-		return V(x)
-	})
+		m[K(k)] = V(x)
+	}
+	return m
 }
 
 // preader reads the profile encoding: a reader whose strings are references
