@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
 	"github.com/unifycdp/unify/store"
 )
 
@@ -46,7 +47,23 @@ type Options struct {
 	// log rather than the LSM tree; 0 means 1 MiB or 15% of MemTableSize,
 	// whichever is smaller. With InMemory, larger values are refused.
 	ValueThreshold int64
+	// Compression of table blocks; the zero value is Snappy.
+	Compression Compression
 }
+
+// Compression says how table blocks are compressed on disk.
+type Compression int
+
+const (
+	// Snappy: smaller tables; every block read from disk, rather than
+	// from the block cache, is decompressed.
+	Snappy Compression = iota
+	// NoCompression: larger tables, read straight from the mapped files
+	// with no decompression and no block cache (faster reads and scans).
+	NoCompression
+	// ZSTD: the smallest tables and the most CPU.
+	ZSTD
+)
 
 func (o Options) badger() badger.Options {
 	bo := badger.DefaultOptions(o.Dir).
@@ -63,6 +80,16 @@ func (o Options) badger() badger.Options {
 		WithNumCompactors(2).
 		WithNumGoroutines(max(2, runtime.GOMAXPROCS(0)))
 	bo = bo.WithValueThreshold(or(o.ValueThreshold, min(1<<20, bo.MemTableSize*15/100)))
+	switch o.Compression {
+	case NoCompression:
+		// Without compression Badger reads blocks from the mapped tables;
+		// a block cache would only copy them.
+		bo = bo.WithCompression(options.None).WithBlockCacheSize(0)
+	case ZSTD:
+		bo = bo.WithCompression(options.ZSTD)
+	default:
+		bo = bo.WithCompression(options.Snappy)
+	}
 	return bo
 }
 

@@ -41,3 +41,21 @@ func TestConformanceOnDisk(t *testing.T) {
 func TestReopen(t *testing.T) {
 	storetest.RunReopen(t, func(t *testing.T, dir string) store.Store { return open(t, dir) })
 }
+
+// Every compression setting stores and reads back the same, across a reopen.
+func TestReopenCompression(t *testing.T) {
+	for name, c := range map[string]badgerstore.Compression{"none": badgerstore.NoCompression, "zstd": badgerstore.ZSTD} {
+		t.Run(name, func(t *testing.T) {
+			storetest.RunReopen(t, func(t *testing.T, dir string) store.Store {
+				o := testOptions(dir)
+				o.Compression = c
+				s, err := badgerstore.Open(context.Background(), o)
+				if err != nil {
+					t.Fatalf("Open: %v", err)
+				}
+				t.Cleanup(func() { s.Close() })
+				return s
+			})
+		})
+	}
+}
