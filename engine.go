@@ -45,6 +45,9 @@ type Options struct {
 	// fsync. Off by default: a crash may then lose the last commits (never
 	// half of one).
 	SyncWrites bool
+	// Compression of the Badger store in Dir; the zero value is Snappy.
+	// badgerstore.NoCompression makes tables larger and reads faster.
+	Compression badgerstore.Compression
 	// Policies of identity resolution; nil means identity.DefaultPolicies().
 	Policies *identity.Policies
 	// PhoneRegion is the region (ISO 3166-1 alpha-2) of phone numbers
@@ -140,7 +143,7 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 		// flushes and compactions during imports, more blocks kept decoded
 		// for lookups. About 450 MiB at most.
 		bs, err := badgerstore.Open(ctx, badgerstore.Options{Dir: opts.Dir, SyncWrites: opts.SyncWrites, Logger: opts.Logger,
-			MemTableSize: 64 << 20, NumMemtables: 3, BlockCacheSize: 256 << 20})
+			MemTableSize: 64 << 20, NumMemtables: 3, BlockCacheSize: 256 << 20, Compression: opts.Compression})
 		if err != nil {
 			return nil, fmt.Errorf("unify: %w", err)
 		}

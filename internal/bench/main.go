@@ -45,14 +45,15 @@ func main() {
 }
 
 type config struct {
-	n         int
-	dir       string
-	scenarios map[string]bool
-	cpuprof   string
-	memprof   string
-	samples   int
-	store     string
-	out       io.Writer
+	n           int
+	dir         string
+	scenarios   map[string]bool
+	cpuprof     string
+	memprof     string
+	compression badgerstore.Compression
+	samples     int
+	store       string
+	out         io.Writer
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -63,6 +64,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	scen := fs.String("scenarios", "floor,import,memory,ingest,lookup,scan,onebyone", "comma-separated scenarios: floor, import, memory, ingest, lookup, scan, onebyone, scaling, or all")
 	cpuprof := fs.String("cpuprofile", "", "write a CPU profile of the import scenarios to this file")
 	memprof := fs.String("memprofile", "", "write a heap profile taken when the live heap peaks to this file")
+	compression := fs.String("compression", "snappy", "compression of the Badger store's tables: snappy, none or zstd")
 	samples := fs.Int("samples", 10000, "single-record operations timed for latency figures")
 	existing := fs.String("store", "", "use this existing Badger store (written by an earlier import of the same data set; it is modified) instead of importing into a new one")
 	fs.Usage = func() {
@@ -99,6 +101,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	cfg.memprof = *memprof
+	switch *compression {
+	case "snappy":
+	case "none":
+		cfg.compression = badgerstore.NoCompression
+	case "zstd":
+		cfg.compression = badgerstore.ZSTD
+	default:
+		return fmt.Errorf("bench: unknown -compression %q", *compression)
+	}
 	if cfg.cpuprof != "" {
 		f, err := os.Create(cfg.cpuprof)
 		if err != nil {
@@ -140,7 +151,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if cfg.store != "" {
 			dir = cfg.store
 		}
-		synced, err := unify.Open(ctx, unify.Options{Dir: dir, SyncWrites: true, PhoneRegion: "FI"})
+		synced, err := unify.Open(ctx, unify.Options{Dir: dir, SyncWrites: true, PhoneRegion: "FI", Compression: cfg.compression})
 		if err != nil {
 			return err
 		}
@@ -301,11 +312,11 @@ func importFile(ctx context.Context, eng *unify.Engine, path string) (*unify.Imp
 
 func benchImportBadger(ctx context.Context, cfg *config, path string, floor time.Duration) (*unify.Engine, error) {
 	if cfg.store != "" {
-		return unify.Open(ctx, unify.Options{Dir: cfg.store, PhoneRegion: "FI"})
+		return unify.Open(ctx, unify.Options{Dir: cfg.store, PhoneRegion: "FI", Compression: cfg.compression})
 	}
 	dir := filepath.Join(cfg.dir, "badger")
 	os.RemoveAll(dir)
-	eng, err := unify.Open(ctx, unify.Options{Dir: dir, PhoneRegion: "FI"})
+	eng, err := unify.Open(ctx, unify.Options{Dir: dir, PhoneRegion: "FI", Compression: cfg.compression})
 	if err != nil {
 		return nil, err
 	}
@@ -446,7 +457,7 @@ func benchOneByOne(ctx context.Context, cfg *config, path string) error {
 		dir := filepath.Join(cfg.dir, name)
 		os.RemoveAll(dir)
 		defer os.RemoveAll(dir)
-		eng, err := unify.Open(ctx, unify.Options{Dir: dir, PhoneRegion: "FI"})
+		eng, err := unify.Open(ctx, unify.Options{Dir: dir, PhoneRegion: "FI", Compression: cfg.compression})
 		if err != nil {
 			return 0, err
 		}
@@ -491,7 +502,7 @@ func benchScaling(ctx context.Context, cfg *config) error {
 			return err
 		}
 		dir := filepath.Join(cfg.dir, fmt.Sprintf("scale-%d", n))
-		eng, err := unify.Open(ctx, unify.Options{Dir: dir, PhoneRegion: "FI"})
+		eng, err := unify.Open(ctx, unify.Options{Dir: dir, PhoneRegion: "FI", Compression: cfg.compression})
 		if err != nil {
 			return err
 		}

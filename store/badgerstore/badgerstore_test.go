@@ -1,7 +1,9 @@
 package badgerstore_test
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/unifycdp/unify/store"
@@ -57,5 +59,44 @@ func TestReopenCompression(t *testing.T) {
 				return s
 			})
 		})
+	}
+}
+
+// Tables keep the compression they were written with: a store reopened
+// with another setting reads what it holds.
+func TestChangeCompression(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	val := bytes.Repeat([]byte("profile "), 64)
+	for i, c := range []badgerstore.Compression{badgerstore.Snappy, badgerstore.NoCompression, badgerstore.ZSTD, badgerstore.Snappy} {
+		o := testOptions(dir)
+		o.Compression = c
+		s, err := badgerstore.Open(ctx, o)
+		if err != nil {
+			t.Fatalf("Open %d: %v", i, err)
+		}
+		err = s.Update(ctx, func(tx store.Tx) error { return tx.Set(fmt.Appendf(nil, "k%d", i), val) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Close(); err != nil { // flushes the memtable into a table
+			t.Fatal(err)
+		}
+		if s, err = badgerstore.Open(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+		err = s.View(ctx, func(tx store.Tx) error {
+			for j := 0; j <= i; j++ {
+				v, err := tx.Get(fmt.Appendf(nil, "k%d", j))
+				if err != nil || !bytes.Equal(v, val) {
+					return fmt.Errorf("k%d after reopening with compression %d: %q, %v", j, c, v, err)
+				}
+			}
+			return nil
+		})
+		s.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 }
