@@ -10,16 +10,16 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-func treeKeys(root *node, reverse bool, from []byte) []string {
+func treeKeys(tr *btree, reverse bool, from []byte) []string {
 	var c cursor
 	var out []string
 	if reverse {
-		for c.seekLT(root, from); c.valid(); c.prev() {
-			out = append(out, string(c.item().key()))
+		for c.seekLT(tr, from); c.valid(); c.prev() {
+			out = append(out, string(c.key()))
 		}
 	} else {
-		for c.seekGE(root, from); c.valid(); c.next() {
-			out = append(out, string(c.item().key()))
+		for c.seekGE(tr, from); c.valid(); c.next() {
+			out = append(out, string(c.key()))
 		}
 	}
 	return out
@@ -53,7 +53,7 @@ func TestBtreeModel(t *testing.T) {
 			tr.delete(k)
 			delete(model, string(k))
 		} else {
-			tr.set(newItem(k, nil, false))
+			tr.set(tr.mem.item(k, nil, false))
 			model[string(k)] = true
 		}
 		if tr.length != len(model) {
@@ -61,14 +61,14 @@ func TestBtreeModel(t *testing.T) {
 		}
 		if step%4000 == 0 {
 			if frozen != nil {
-				if diff := cmp.Diff(modelKeys(frozenModel, false, nil), treeKeys(frozen.root, false, nil)); diff != "" {
+				if diff := cmp.Diff(modelKeys(frozenModel, false, nil), treeKeys(frozen, false, nil)); diff != "" {
 					t.Fatalf("step %d: frozen clone changed (-want +got):\n%s", step, diff)
 				}
 			}
 			frozen, frozenModel = tr.clone(), maps.Clone(model)
 			for _, rev := range []bool{false, true} {
 				for _, from := range [][]byte{nil, []byte("01000"), []byte("0150"), []byte("99999"), []byte("0")} {
-					if diff := cmp.Diff(modelKeys(model, rev, from), treeKeys(tr.root, rev, from)); diff != "" {
+					if diff := cmp.Diff(modelKeys(model, rev, from), treeKeys(tr, rev, from)); diff != "" {
 						t.Fatalf("step %d reverse=%v from=%s (-want +got):\n%s", step, rev, from, diff)
 					}
 				}
@@ -84,7 +84,7 @@ func TestBtreeModel(t *testing.T) {
 	for k := range model {
 		tr.delete([]byte(k))
 	}
-	if tr.length != 0 || len(treeKeys(tr.root, false, nil)) != 0 || len(treeKeys(tr.root, true, nil)) != 0 {
+	if tr.length != 0 || len(treeKeys(tr, false, nil)) != 0 || len(treeKeys(tr, true, nil)) != 0 {
 		t.Fatalf("tree not empty after deleting everything")
 	}
 }
@@ -113,7 +113,7 @@ func checkTree(t *testing.T, tr *btree) {
 	if tr.root != nil {
 		walk(tr.root, 0)
 	}
-	keys := treeKeys(tr.root, false, nil)
+	keys := treeKeys(tr, false, nil)
 	if !slices.IsSorted(keys) || len(keys) != tr.length {
 		t.Fatalf("%d keys (length %d), sorted: %v", len(keys), tr.length, slices.IsSorted(keys))
 	}
@@ -128,25 +128,26 @@ func TestBtreeMerge(t *testing.T) {
 	for step, size := range []int{1, 5000, 3, 200, 10, 2000, 1, 700, 40, 9000, 5, 100} {
 		frozen, frozenModel := tr.clone(), maps.Clone(model)
 		byKey := map[string]item{}
+		var src arena
 		for range size {
 			k := []byte(fmt.Sprintf("%05d", r.IntN(20000)))
 			del := r.IntN(4) == 0
-			byKey[string(k)] = newItem(k, nil, del)
+			byKey[string(k)] = src.item(k, []byte("v"), del)
 		}
-		run := slices.SortedFunc(maps.Values(byKey), func(a, b item) int { return compareItems(&a, &b) })
+		run := slices.SortedFunc(maps.Values(byKey), func(a, b item) int { return compareItems(&src, &a, &src, &b) })
 		for _, it := range run {
-			if it.del {
-				delete(model, string(it.key()))
+			if it.del() {
+				delete(model, string(src.key(it.entry)))
 			} else {
-				model[string(it.key())] = true
+				model[string(src.key(it.entry))] = true
 			}
 		}
-		tr.merge(run)
+		tr.merge(run, &src)
 		checkTree(t, tr)
-		if diff := cmp.Diff(modelKeys(model, false, nil), treeKeys(tr.root, false, nil)); diff != "" {
+		if diff := cmp.Diff(modelKeys(model, false, nil), treeKeys(tr, false, nil)); diff != "" {
 			t.Fatalf("step %d: (-want +got):\n%s", step, diff)
 		}
-		if diff := cmp.Diff(modelKeys(frozenModel, false, nil), treeKeys(frozen.root, false, nil)); diff != "" {
+		if diff := cmp.Diff(modelKeys(frozenModel, false, nil), treeKeys(frozen, false, nil)); diff != "" {
 			t.Fatalf("step %d: frozen clone changed (-want +got):\n%s", step, diff)
 		}
 		for k := range model {
