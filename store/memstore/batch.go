@@ -94,18 +94,7 @@ func (b *batch) Cancel() {
 func (b *batch) sorted() []item {
 	mem := &b.mem
 	p := b.pending
-	radixSort(p, 56, func(x, y item) int {
-		if x.pfx != y.pfx {
-			return cmp.Compare(x.pfx, y.pfx)
-		}
-		if c := bytes.Compare(mem.key(x.entry), mem.key(y.entry)); c != 0 {
-			return c
-		}
-		if x.chunk != y.chunk {
-			return cmp.Compare(x.chunk, y.chunk)
-		}
-		return cmp.Compare(x.off, y.off)
-	})
+	sortWrites(p, mem)
 	run := p[:0]
 	for i := range p {
 		if i+1 < len(p) && p[i+1].pfx == p[i].pfx && bytes.Equal(mem.key(p[i+1].entry), mem.key(p[i].entry)) {
@@ -116,17 +105,42 @@ func (b *batch) sorted() []item {
 	return run
 }
 
-// radixSortMin is the size below which radixSort leaves a bucket to
+// sortWrites sorts p, whose bytes are in mem, by key and then by the
+// order in which they were written.
+func sortWrites(p []item, mem *arena) {
+	r := radixSorter{mem: mem, compare: func(x, y item) int {
+		if x.pfx != y.pfx {
+			return cmp.Compare(x.pfx, y.pfx)
+		}
+		if c := bytes.Compare(mem.key(x.entry), mem.key(y.entry)); c != 0 {
+			return c
+		}
+		if x.chunk != y.chunk {
+			return cmp.Compare(x.chunk, y.chunk)
+		}
+		return cmp.Compare(x.off, y.off)
+	}}
+	r.sort(p, 56, 0)
+}
+
+// radixSortMin is the size below which radixSorter leaves a bucket to
 // slices.SortFunc.
 const radixSortMin = 64
 
-// radixSort sorts p, whose items agree on their prefixes' bits above
-// shift+8, by compare, which orders by prefix first. It distributes the
-// items in place by the prefix's byte at shift (an American flag sort),
-// skipping bytes all items share, and sorts the buckets by compare once they
-// are small or their prefixes equal. Compared with a comparison sort of a
-// large run, that saves most comparisons and the key reads on prefix ties.
-func radixSort(p []item, shift int, compare func(x, y item) int) {
+// radixSorter sorts writes by key with an in-place most-significant-digit
+// radix sort (an American flag sort) on the bytes of their prefixes, falling
+// back on compare for small buckets. Compared with a comparison sort of a
+// large run, that saves most comparisons, and the key reads that keys
+// sharing their first 8 bytes (the graph's keys often do) cost on every
+// comparison.
+type radixSorter struct {
+	mem     *arena
+	compare func(x, y item) int // orders by pfx, then by key
+}
+
+// sort sorts p, whose items' pfx agree in the bits above shift+8 and whose
+// keys agree in the depth bytes before the bytes pfx holds.
+func (r *radixSorter) sort(p []item, shift, depth int) {
 	for ; shift >= 0 && len(p) > radixSortMin; shift -= 8 {
 		var count [256]int
 		for i := range p {
@@ -154,11 +168,36 @@ func radixSort(p []item, shift int, compare func(x, y item) int) {
 		start := 0
 		for _, e := range end {
 			if e-start > 1 {
-				radixSort(p[start:e], shift-8, compare)
+				r.sort(p[start:e], shift-8, depth)
 			}
 			start = e
 		}
 		return
 	}
-	slices.SortFunc(p, compare)
+	if len(p) <= radixSortMin {
+		slices.SortFunc(p, r.compare)
+		return
+	}
+	// The keys agree in their first depth+8 bytes: sort by the next 8,
+	// held in pfx meanwhile.
+	pfx, depth := p[0].pfx, depth+8
+	more := false
+	for i := range p {
+		k := r.mem.key(p[i].entry)
+		if len(k) > depth {
+			more = true
+			k = k[depth:]
+		} else {
+			k = nil
+		}
+		p[i].pfx = prefix(k)
+	}
+	if more {
+		r.sort(p, 56, depth)
+	} else {
+		slices.SortFunc(p, r.compare) // equal keys: by write order
+	}
+	for i := range p {
+		p[i].pfx = pfx
+	}
 }

@@ -1,6 +1,7 @@
 package memstore
 
 import (
+	"bytes"
 	"fmt"
 	"maps"
 	"math/rand/v2"
@@ -53,7 +54,7 @@ func TestBtreeModel(t *testing.T) {
 			tr.delete(k)
 			delete(model, string(k))
 		} else {
-			tr.set(tr.mem.item(k, nil, false))
+			tr.set(tr.mem.item(k, k[:step%3], false))
 			model[string(k)] = true
 		}
 		if tr.length != len(model) {
@@ -117,6 +118,17 @@ func checkTree(t *testing.T, tr *btree) {
 	if !slices.IsSorted(keys) || len(keys) != tr.length {
 		t.Fatalf("%d keys (length %d), sorted: %v", len(keys), tr.length, slices.IsSorted(keys))
 	}
+	live := 0
+	var c cursor
+	for c.seekGE(tr, nil); c.valid(); c.next() {
+		live += c.item().size()
+		if string(c.key()) != string(tr.mem.key(c.item())) || c.full().pfx != prefix(c.key()) {
+			t.Fatalf("item %q: bytes or prefix wrong", c.key())
+		}
+	}
+	if live != tr.live || tr.garbage() < 0 {
+		t.Fatalf("live bytes %d, tree says %d; garbage %d", live, tr.live, tr.garbage())
+	}
 }
 
 // TestBtreeMerge applies runs of every size, with deletes, through both of
@@ -124,15 +136,18 @@ func checkTree(t *testing.T, tr *btree) {
 func TestBtreeMerge(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	tr := newBtree()
-	model := map[string]bool{}
+	model, vals := map[string]bool{}, map[string]string{}
 	for step, size := range []int{1, 5000, 3, 200, 10, 2000, 1, 700, 40, 9000, 5, 100} {
 		frozen, frozenModel := tr.clone(), maps.Clone(model)
 		byKey := map[string]item{}
 		var src arena
+		if step%2 == 1 {
+			src.add(make([]byte, adoptAt), nil, false) // makes merge adopt src
+		}
 		for range size {
 			k := []byte(fmt.Sprintf("%05d", r.IntN(20000)))
 			del := r.IntN(4) == 0
-			byKey[string(k)] = src.item(k, []byte("v"), del)
+			byKey[string(k)] = src.item(k, fmt.Appendf(nil, "v%d", step), del)
 		}
 		run := slices.SortedFunc(maps.Values(byKey), func(a, b item) int { return compareItems(&src, &a, &src, &b) })
 		for _, it := range run {
@@ -140,6 +155,7 @@ func TestBtreeMerge(t *testing.T) {
 				delete(model, string(src.key(it.entry)))
 			} else {
 				model[string(src.key(it.entry))] = true
+				vals[string(src.key(it.entry))] = string(src.val(it.entry))
 			}
 		}
 		tr.merge(run, &src)
@@ -151,9 +167,49 @@ func TestBtreeMerge(t *testing.T) {
 			t.Fatalf("step %d: frozen clone changed (-want +got):\n%s", step, diff)
 		}
 		for k := range model {
-			if _, ok := tr.get([]byte(k)); !ok {
-				t.Fatalf("step %d: get(%s) missing", step, k)
+			if e, ok := tr.get([]byte(k)); !ok || string(tr.mem.val(e)) != vals[k] {
+				t.Fatalf("step %d: get(%s) = %v, %q, want %q", step, k, ok, tr.mem.val(e), vals[k])
 			}
+		}
+	}
+}
+
+// TestSortWrites checks the radix sort against a stable comparison sort, on
+// keys that share long prefixes, are prefixes of one another and repeat.
+func TestSortWrites(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, n := range []int{0, 1, 50, 65, 1000, 20000} {
+		var mem arena
+		var p []item
+		var keys [][]byte
+		for i := range n {
+			k := []byte("g\x00ident\x00email\x00user")[:r.IntN(18)+1]
+			for range r.IntN(4) {
+				k = append(k, "ab\x00\xff"[r.IntN(4)])
+			}
+			p = append(p, mem.item(k, fmt.Appendf(nil, "%d", i), false))
+			keys = append(keys, k)
+		}
+		order := make([]int, n)
+		for i := range order {
+			order[i] = i
+		}
+		slices.SortStableFunc(order, func(a, b int) int { return bytes.Compare(keys[a], keys[b]) })
+		var want []string
+		for _, i := range order {
+			want = append(want, fmt.Sprintf("%q %d", keys[i], i))
+		}
+		sortWrites(p, &mem)
+		var got []string
+		for _, it := range p {
+			k := mem.key(it.entry)
+			if it.pfx != prefix(k) {
+				t.Fatalf("n=%d: pfx of %q not restored", n, k)
+			}
+			got = append(got, fmt.Sprintf("%q %s", k, mem.val(it.entry)))
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Fatalf("n=%d (-want +got):\n%s", n, diff)
 		}
 	}
 }
