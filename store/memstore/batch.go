@@ -9,12 +9,15 @@ import (
 	"github.com/unifycdp/unify/store"
 )
 
-// batchFlushAt is the number of pending writes at which a batch commits
-// them on its own, to bound its memory.
+// A batch commits its pending writes on its own once it holds at least
+// batchFlushAt of them and at least as many as the store holds keys. Each
+// commit of a large load then rebuilds the tree (see btree.merge) and
+// doubles it, so a load of n keys copies O(n) items in all, and the
+// pending writes take at most about as much memory as the store.
 const batchFlushAt = 1 << 16
 
-// NewBatch returns a batch that commits its writes every 65536 writes and on
-// Flush. Its commits do not check for conflicts, but transactions that read
+// NewBatch returns a batch that commits its writes on Flush and, to bound
+// its memory, whenever it holds at least 65536 and as many as the store. Its commits do not check for conflicts, but transactions that read
 // the keys it writes do conflict with it.
 func (s *Store) NewBatch(ctx context.Context) (store.Batch, error) {
 	if err := ctx.Err(); err != nil {
@@ -51,7 +54,7 @@ func (b *batch) write(key, value []byte, del bool) error {
 		b.pending = make([]item, 0, 1024)
 	}
 	b.pending = append(b.pending, b.mem.item(key, value, del))
-	if len(b.pending) >= batchFlushAt && len(b.pending)*rebuildRatio >= b.s.Len() {
+	if len(b.pending) >= max(batchFlushAt, b.s.Len()) {
 		return b.commit()
 	}
 	return nil
@@ -97,7 +100,7 @@ func (b *batch) sorted() []item {
 	sortWrites(p, mem)
 	run := p[:0]
 	for i := range p {
-		if i+1 < len(p) && p[i+1].pfx == p[i].pfx && bytes.Equal(mem.key(p[i+1].entry), mem.key(p[i].entry)) {
+		if i+1 < len(p) && p[i+1].pfx == p[i].pfx && p[i+1].pfx2 == p[i].pfx2 && bytes.Equal(mem.key(p[i+1].entry), mem.key(p[i].entry)) {
 			continue // overwritten
 		}
 		run = append(run, p[i])
@@ -183,6 +186,12 @@ func (r *radixSorter) sort(p []item, shift, depth int) {
 	pfx, depth := p[0].pfx, depth+8
 	more := false
 	for i := range p {
+		if depth == 8 {
+			// pfx2 holds them: no need to read the key.
+			more = more || p[i].keyLen() > depth
+			p[i].pfx = p[i].pfx2
+			continue
+		}
 		k := r.mem.key(p[i].entry)
 		if len(k) > depth {
 			more = true

@@ -175,15 +175,16 @@ type batchStore interface {
 }
 
 // bulkKeys returns n random writes shaped like the identity graph's: 40-byte
-// keys under a few shared 4-byte prefixes, values of 0 to 60 bytes.
+// keys under four 12-byte prefixes (so keys tie on their first 8 bytes),
+// values of 0 to 60 bytes.
 func bulkKeys(n int, seed uint64) (keys, vals [][]byte) {
 	r := rand.New(rand.NewPCG(seed, seed+1))
 	buf := make([]byte, 0, n*70)
 	keys, vals = make([][]byte, n), make([][]byte, n)
 	for i := range n {
 		start := len(buf)
-		buf = append(buf, "g\x00s"[:]...)
-		buf = append(buf, byte('a'+r.IntN(4)))
+		buf = append(buf, "g\x00ident\x00"...)
+		buf = append(buf, byte('a'+r.IntN(4)), 0)
 		for len(buf)-start < 40 {
 			buf = binary.LittleEndian.AppendUint64(buf, r.Uint64())
 		}
