@@ -17,8 +17,9 @@ import (
 const batchFlushAt = 1 << 16
 
 // NewBatch returns a batch that commits its writes on Flush and, to bound
-// its memory, whenever it holds at least 65536 and as many as the store. Its commits do not check for conflicts, but transactions that read
-// the keys it writes do conflict with it.
+// its memory, whenever it holds at least 65536 and as many as the store
+// holds keys. Its commits do not check for conflicts, but transactions that
+// read the keys it writes do conflict with it.
 func (s *Store) NewBatch(ctx context.Context) (store.Batch, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
