@@ -2,6 +2,7 @@ package memstore
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"maps"
 	"math/rand/v2"
@@ -9,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/unifycdp/unify/store"
 )
 
 func treeKeys(tr *btree, reverse bool, from []byte) []string {
@@ -214,5 +217,62 @@ func TestSortWrites(t *testing.T) {
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Fatalf("n=%d (-want +got):\n%s", n, diff)
 		}
+	}
+}
+
+// TestCompaction overwrites a few keys until their garbage outgrows them,
+// and checks that a commit moved the live data to a new arena while a
+// snapshot taken before still reads the old one.
+func TestCompaction(t *testing.T) {
+	ctx := context.Background()
+	s := New()
+	defer s.Close()
+	val := func(round, k int) []byte { return bytes.Repeat([]byte{byte(round), byte(k)}, 5000) }
+	var held store.Tx
+	release := make(chan struct{})
+	viewing := make(chan struct{})
+	const rounds, keys = 100, 10
+	for round := range rounds {
+		err := s.Update(ctx, func(tx store.Tx) error {
+			for k := range keys {
+				if err := tx.Set(fmt.Appendf(nil, "key%d", k), val(round, k)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if round == 0 {
+			go s.View(ctx, func(tx store.Tx) error {
+				held = tx
+				close(viewing)
+				<-release
+				return nil
+			})
+			<-viewing
+		}
+	}
+	tr := s.state.Load().tree
+	if tr.garbage() > compactAt+tr.live {
+		t.Errorf("garbage %d bytes with %d live: no compaction", tr.garbage(), tr.live)
+	}
+	for k := range keys {
+		if v, err := held.Get(fmt.Appendf(nil, "key%d", k)); err != nil || !bytes.Equal(v, val(0, k)) {
+			t.Errorf("held snapshot: key%d = %.4q, %v", k, v, err)
+		}
+	}
+	close(release)
+	err := s.View(ctx, func(tx store.Tx) error {
+		for k := range keys {
+			if v, err := tx.Get(fmt.Appendf(nil, "key%d", k)); err != nil || !bytes.Equal(v, val(rounds-1, k)) {
+				t.Errorf("key%d = %.4q, %v", k, v, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
