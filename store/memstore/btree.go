@@ -677,9 +677,8 @@ func (c *cursor) prev() {
 }
 
 // rebuildRatio: merge rebuilds the tree when the run has at least
-// 1/rebuildRatio as many writes as the tree has items; see merge. A rebuild
-// costs about as much an item as an insert costs a write at 1/4 to 1/8
-// (measured with BenchmarkBulkLoad/Into; noisy).
+// 1/rebuildRatio as many writes as the tree has items; see merge. Of 1, 4
+// and 8, 4 measured best on BenchmarkBulkLoad/Into (on a noisy machine).
 const rebuildRatio = 4
 
 // merge applies run, a sorted list of writes with one per key whose bytes
