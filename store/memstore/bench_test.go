@@ -3,6 +3,7 @@ package memstore_test
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
 	"math/rand/v2"
 	"syscall"
 	"testing"
@@ -164,4 +165,104 @@ func BenchmarkUpdate(b *testing.B) {
 		}
 		reportCPU(b, start)
 	})
+}
+
+// batchStore is a store that BenchmarkBulkLoad can load.
+type batchStore interface {
+	store.BatchWriter
+	Len() int
+	Close() error
+}
+
+// bulkKeys returns n random writes shaped like the identity graph's: 40-byte
+// keys under four 12-byte prefixes (so keys tie on their first 8 bytes),
+// values of 0 to 60 bytes.
+func bulkKeys(n int, seed uint64) (keys, vals [][]byte) {
+	r := rand.New(rand.NewPCG(seed, seed+1))
+	buf := make([]byte, 0, n*70)
+	keys, vals = make([][]byte, n), make([][]byte, n)
+	for i := range n {
+		start := len(buf)
+		buf = append(buf, "g\x00ident\x00"...)
+		buf = append(buf, byte('a'+r.IntN(4)), 0)
+		for len(buf)-start < 40 {
+			buf = binary.LittleEndian.AppendUint64(buf, r.Uint64())
+		}
+		keys[i] = buf[start : start+40 : start+40]
+		buf = buf[:start+40]
+		vstart := len(buf)
+		for range r.IntN(61) {
+			buf = append(buf, byte(r.Uint32()))
+		}
+		vals[i] = buf[vstart:len(buf):len(buf)]
+	}
+	return keys, vals
+}
+
+func batchLoad(b *testing.B, s batchStore, keys, vals [][]byte) {
+	bt, err := s.NewBatch(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i, k := range keys {
+		if err := bt.Set(k, vals[i]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := bt.Flush(); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// benchBulkLoad loads n random writes through one batch into an empty store
+// (Empty), for each n in sizes, and the first n into a store already
+// holding base keys (Into: each iteration adds n new keys to the same
+// store).
+func benchBulkLoad(b *testing.B, newStore func() batchStore, sizes []int, base int) {
+	for _, n := range sizes {
+		b.Run(fmt.Sprintf("Empty/%d", n), func(b *testing.B) {
+			keys, vals := bulkKeys(n, 11)
+			start := cpuTime()
+			for b.Loop() {
+				s := newStore()
+				batchLoad(b, s, keys, vals)
+				if s.Len() != n {
+					b.Fatalf("Len = %d, want %d", s.Len(), n)
+				}
+				s.Close()
+			}
+			reportCPU(b, start)
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/key")
+		})
+	}
+	n := sizes[0]
+	b.Run(fmt.Sprintf("Into%d/%d", base, n), func(b *testing.B) {
+		s := newStore()
+		defer s.Close()
+		bk, bv := bulkKeys(base, 12)
+		batchLoad(b, s, bk, bv)
+		bk, bv = nil, nil
+		seed := uint64(100)
+		for b.Loop() {
+			b.StopTimer()
+			keys, vals := bulkKeys(n, seed)
+			seed += 2
+			b.StartTimer()
+			batchLoad(b, s, keys, vals)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/key")
+	})
+}
+
+// BenchmarkBulkLoad: see benchBulkLoad. The 10M-key load is skipped with
+// -short.
+func BenchmarkBulkLoad(b *testing.B) {
+	benchBulkLoad(b, func() batchStore { return memstore.New() }, bulkSizes(), 5<<20)
+}
+
+func bulkSizes() []int {
+	if testing.Short() {
+		return []int{1 << 20}
+	}
+	return []int{1 << 20, 10 << 20}
 }

@@ -195,32 +195,43 @@ func (s *Store) commit(tx *txn) error {
 	tx.release() // tx reads nothing more, so its commit may reuse its nodes
 	run := make([]item, 0, tx.pending.length)
 	var c cursor
-	for c.seekGE(tx.pending.root, nil); c.valid(); c.next() {
+	for c.seekGE(tx.pending, nil); c.valid(); c.next() {
 		run = append(run, c.full())
 	}
-	s.apply(run, tx)
+	s.apply(run, &tx.pending.mem, tx)
 	return nil
 }
 
-// apply makes the writes in run (sorted by key, one per key) the latest
-// committed state; it records their fingerprints if some running
-// transaction other than self may conflict with them. s.mu must be held.
-func (s *Store) apply(run []item, self *txn) {
+// compactAt is the least garbage in the tree's arena at which a commit
+// compacts it; it does once the garbage also outweighs the live data, so
+// compaction costs O(1) a byte written, and memory stays within about twice
+// the live data.
+const compactAt = 4 << 20
+
+// apply makes the writes in run (sorted by key, one per key, their bytes in
+// src) the latest committed state; it records their fingerprints if some
+// running transaction other than self may conflict with them. s.mu must be
+// held.
+func (s *Store) apply(run []item, src *arena, self *txn) {
 	cur := s.state.Load()
 	cur.retired.Store(true)
 	if s.wowner == nil || cur.refs.Load() != 0 {
 		s.wowner = new(owner) // freeze every node a reader may hold
 	}
-	next := &btree{root: cur.tree.root, length: cur.tree.length, owner: s.wowner}
+	// cur.tree is frozen, so next may go on filling its arena.
+	next := &btree{root: cur.tree.root, length: cur.tree.length, live: cur.tree.live, owner: s.wowner, mem: cur.tree.mem}
 	record := len(s.active) > 1 || (len(s.active) == 1 && self == nil)
 	var keys map[uint64]struct{}
 	if record {
 		keys = make(map[uint64]struct{}, len(run))
 		for i := range run {
-			keys[s.fingerprint(run[i].key())] = struct{}{}
+			keys[s.fingerprint(src.key(run[i].entry))] = struct{}{}
 		}
 	}
-	next.merge(run)
+	next.merge(run, src)
+	if g := next.garbage(); g >= compactAt && g > next.live {
+		next.compact()
+	}
 	ts := cur.ts + 1
 	s.state.Store(&snapshot{tree: next, ts: ts})
 	if record {
@@ -266,21 +277,21 @@ func (tx *txn) Get(key []byte) ([]byte, error) {
 		return nil, store.ErrEmptyKey
 	}
 	if tx.pending != nil {
-		if it, ok := tx.pending.get(key); ok {
-			if it.del {
+		if e, ok := tx.pending.get(key); ok {
+			if e.del() {
 				return nil, store.ErrNotFound
 			}
-			return clone(it.val()), nil
+			return clone(tx.pending.mem.val(e)), nil
 		}
 	}
 	if tx.update {
 		tx.reads = append(tx.reads, tx.s.fingerprint(key))
 	}
-	it, ok := tx.snap.tree.get(key)
+	e, ok := tx.snap.tree.get(key)
 	if !ok {
 		return nil, store.ErrNotFound
 	}
-	return clone(it.val()), nil
+	return clone(tx.snap.tree.mem.val(e)), nil
 }
 
 // clone copies b; unlike bytes.Clone, an empty b gives an empty non-nil
@@ -317,7 +328,7 @@ func (tx *txn) write(key, value []byte, del bool) error {
 		return store.ErrTxnTooBig
 	}
 	tx.writes, tx.bytes = writes, n
-	tx.pending.set(newItem(key, value, del))
+	tx.pending.set(tx.pending.mem.item(key, value, del))
 	return nil
 }
 
@@ -328,10 +339,10 @@ func (tx *txn) Iterate(opts store.IterOptions) store.Iterator {
 		return it
 	}
 	it.lower, it.upper = opts.Bounds()
-	it.base = tx.snap.tree.root
+	it.base, it.pend = tx.snap.tree, &btree{}
 	if tx.pending != nil && tx.pending.length > 0 {
 		// The iterator sees the writes made so far, as in Badger.
-		it.pend = tx.pending.clone().root
+		it.pend = tx.pending.clone()
 	}
 	return it
 }
@@ -340,12 +351,12 @@ func (tx *txn) Iterate(opts store.IterOptions) store.Iterator {
 // hides the snapshot's item with the same key.
 type iterator struct {
 	tx                *txn
-	base, pend        *node
+	base, pend        *btree
 	bc, pc            cursor
 	lower, upper      []byte
 	reverse, keysOnly bool
 	started, closed   bool
-	cur               *entry
+	cur               *cursor // the cursor at the current item; nil if none
 	err               error
 	keyBuf, valBuf    []byte
 }
@@ -374,39 +385,40 @@ func (it *iterator) Next() bool {
 		it.advancePast(it.cur.key())
 	}
 	for {
-		var c *entry
+		var c *cursor
 		switch b, p := it.bc.valid(), it.pc.valid(); {
 		case !b && !p:
 			return it.stop()
 		case !p:
-			c = it.bc.item()
+			c = &it.bc
 		case !b:
-			c = it.pc.item()
+			c = &it.pc
 		default:
-			c = it.pc.item()
-			d := bytes.Compare(it.bc.item().key(), c.key())
+			c = &it.pc
+			d := bytes.Compare(it.bc.key(), c.key())
 			if (d < 0) != it.reverse && d != 0 {
-				c = it.bc.item()
+				c = &it.bc
 			}
 		}
-		if it.reverse && it.lower != nil && bytes.Compare(c.key(), it.lower) < 0 ||
-			!it.reverse && it.upper != nil && bytes.Compare(c.key(), it.upper) >= 0 {
+		k := c.key()
+		if it.reverse && it.lower != nil && bytes.Compare(k, it.lower) < 0 ||
+			!it.reverse && it.upper != nil && bytes.Compare(k, it.upper) >= 0 {
 			return it.stop()
 		}
-		if !c.del {
+		if !c.item().del() {
 			it.cur = c
 			if it.tx.update {
-				it.tx.reads = append(it.tx.reads, it.tx.s.fingerprint(c.key()))
+				it.tx.reads = append(it.tx.reads, it.tx.s.fingerprint(k))
 			}
 			return true
 		}
-		it.advancePast(c.key())
+		it.advancePast(k)
 	}
 }
 
 func (it *iterator) advancePast(key []byte) {
 	for _, c := range [2]*cursor{&it.bc, &it.pc} {
-		if c.valid() && bytes.Equal(c.item().key(), key) {
+		if c.valid() && bytes.Equal(c.key(), key) {
 			if it.reverse {
 				c.prev()
 			} else {
@@ -438,10 +450,11 @@ func (it *iterator) Value() ([]byte, error) {
 	if it.cur == nil || it.keysOnly {
 		return nil, nil
 	}
+	v := it.cur.mem.val(it.cur.item())
 	if it.valBuf == nil {
-		it.valBuf = make([]byte, 0, len(it.cur.val()))
+		it.valBuf = make([]byte, 0, len(v))
 	}
-	it.valBuf = append(it.valBuf[:0], it.cur.val()...)
+	it.valBuf = append(it.valBuf[:0], v...)
 	return it.valBuf, nil
 }
 
