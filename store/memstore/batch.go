@@ -50,6 +50,8 @@ func (b *batch) write(key, value []byte, del bool) error {
 		return store.ErrTxnDone
 	case len(key) == 0:
 		return store.ErrEmptyKey
+	case tooLarge(key, value):
+		return errTooLarge(key, value)
 	}
 	if b.pending == nil {
 		b.pending = make([]item, 0, 1024)

@@ -3,7 +3,10 @@ package memstore
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"math"
+
+	"github.com/unifycdp/unify/store"
 )
 
 // A copy-on-write B-tree of items ordered by key, after google/btree.
@@ -90,9 +93,20 @@ func (a *arena) val(e entry) []byte {
 	return a.chunks[e.chunk][off:end:end]
 }
 
-// add copies key and value into a and returns their entry.
+// tooLarge reports whether an entry cannot be held: entries store the
+// key's length in 31 bits and the value's in 32.
+func tooLarge(key, value []byte) bool {
+	return len(key) >= delBit || len(value) > math.MaxUint32
+}
+
+func errTooLarge(key, value []byte) error {
+	return fmt.Errorf("%w: a key of %d bytes and a value of %d bytes exceed the memory store's limits (2 GiB, 4 GiB)", store.ErrTxnTooBig, len(key), len(value))
+}
+
+// add copies key and value into a and returns their entry. Writes check
+// tooLarge before they get here.
 func (a *arena) add(key, value []byte, del bool) entry {
-	if len(key) >= delBit || len(value) > math.MaxUint32 {
+	if tooLarge(key, value) {
 		panic("memstore: key or value too large")
 	}
 	n := len(key) + len(value)

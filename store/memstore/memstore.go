@@ -318,6 +318,8 @@ func (tx *txn) write(key, value []byte, del bool) error {
 		return store.ErrReadOnly
 	case len(key) == 0:
 		return store.ErrEmptyKey
+	case tooLarge(key, value):
+		return errTooLarge(key, value)
 	}
 	if tx.pending == nil {
 		tx.pending = newBtree()
