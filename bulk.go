@@ -82,8 +82,8 @@ func (b *bulkLoad) finish(ctx context.Context, rep *ImportReport, phase func(str
 		return err
 	}
 	rep.Warnings = append(rep.Warnings, gr.Warnings...)
-	phase("graph and profiles")
-	n, err := b.e.writeDerived(ctx, b.loader)
+	phase("graph")
+	n, err := b.e.writeDerived(ctx, b.loader, phase)
 	if err != nil {
 		return err
 	}
@@ -96,7 +96,7 @@ func (b *bulkLoad) finish(ctx context.Context, rep *ImportReport, phase func(str
 // It returns how many feed entries it appended. (Writing the graph while
 // building the profiles was tried: on Badger the long read of the records
 // alongside the graph's writes made the phase several times slower.)
-func (e *Engine) writeDerived(ctx context.Context, l *identity.Loader) (int, error) {
+func (e *Engine) writeDerived(ctx context.Context, l *identity.Loader, phase func(string)) (int, error) {
 	w, err := e.newWriter(ctx)
 	if err != nil {
 		return 0, err
@@ -108,6 +108,7 @@ func (e *Engine) writeDerived(ctx context.Context, l *identity.Loader) (int, err
 	if err := w.Flush(); err != nil {
 		return 0, err
 	}
+	phase("profiles")
 	n, err := e.buildProfiles(ctx, l)
 	if err != nil {
 		return 0, err
@@ -365,6 +366,6 @@ func (e *Engine) recoverBulk(ctx context.Context, rep *ImportReport) error {
 		return err
 	}
 	rep.Warnings = append(rep.Warnings, gr.Warnings...)
-	_, err = e.writeDerived(ctx, l)
+	_, err = e.writeDerived(ctx, l, func(string) {})
 	return err
 }

@@ -62,8 +62,8 @@ type Reject struct {
 // ImportProgress is reported while importing.
 type ImportProgress struct {
 	// Phase is "reading" while records are read and written, then
-	// "resolving" and "graph and profiles" during the final steps of a
-	// bulk import.
+	// "resolving", "graph" (writing the identity graph) and "profiles"
+	// during the final steps of a bulk import.
 	Phase   string
 	Read    int64
 	Written int64
