@@ -329,7 +329,10 @@ func (tx *txn) Iterate(opts store.IterOptions) store.Iterator {
 		return it
 	}
 	bo := badger.DefaultIteratorOptions
-	bo.PrefetchValues = !opts.KeysOnly
+	// Values up to ValueThreshold live in the LSM tree next to their keys,
+	// so prefetching them only adds goroutine hand-offs and copies (a
+	// full profile scan ran ~25% faster without).
+	bo.PrefetchValues = false
 	bo.Reverse = opts.Reverse
 	if !opts.Reverse {
 		// Reverse iteration must start at the upper bound, which lies
