@@ -62,7 +62,7 @@ type Reject struct {
 // ImportProgress is reported while importing.
 type ImportProgress struct {
 	// Phase is "reading" while records are read and written, then
-	// "resolving", "graph" (writing the identity graph) and "profiles"
+	// "resolving" and "graph and profiles" (written at the same time)
 	// during the final steps of a bulk import.
 	Phase   string
 	Read    int64
