@@ -417,9 +417,13 @@ func TestExplain(t *testing.T) {
 func TestLoaderAgreesWithLink(t *testing.T) {
 	ctx := context.Background()
 	g := identity.New(identity.Options{})
-	for seed := range uint64(6) {
+	for seed := range uint64(8) {
 		rng := rand.New(rand.NewPCG(seed, 5))
-		recs := randomStream(rng, 90)
+		n := 90
+		if seed >= 6 {
+			n = 4000 // enough components to resolve on several goroutines
+		}
+		recs := randomStream(rng, n)
 		// Replace some records inside the same load.
 		more := randomStream(rng, 20)
 		for i := range more {
@@ -439,8 +443,12 @@ func TestLoaderAgreesWithLink(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if _, err := l.Resolve(ctx); err != nil {
+		rep, err := l.Resolve(ctx)
+		if err != nil {
 			t.Fatal(err)
+		}
+		if seed == 6 {
+			t.Logf("%d records: %d profiles", len(all), rep.Profiles)
 		}
 		b, _ := bulk.NewBatch(ctx)
 		if err := l.Write(b); err != nil {

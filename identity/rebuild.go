@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	"github.com/unifycdp/unify/store"
 )
@@ -203,40 +206,71 @@ func (g *Graph) resolveSets(ctx context.Context, sets map[SetHash]*setState, pol
 			before[h] = setOf[i].profile
 		}
 	}
-	for i, members := range comps {
-		if i%1024 == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, nil, err
-			}
-		}
-		cid := uint64(i + 1)
-		sub := make([]setInput, len(members))
-		for j, m := range members {
-			sub[j] = inputs[m]
-		}
-		part := rv.partition(sub)
-		list := make([]SetHash, len(sub))
-		for j, m := range members {
-			in := &inputs[m]
-			list[j] = in.hash
-			ss := setOf[m]
-			ss.comp, ss.profile = cid, part.setProfile[j]
-			if diff {
-				after[in.hash] = ss.profile
-			}
-			for k := range in.ids {
-				if is := states[m][k]; is.link == 1 {
-					is.comp = cid
+	// Components are independent: partition them on every core. Each
+	// worker writes only the states of its components' sets and linking
+	// identifiers (no two components share one) and its own results slot;
+	// the shared maps are filled afterwards, in component order.
+	type compResult struct {
+		list  []SetHash
+		clean bool
+		part  *partition
+	}
+	results := make([]compResult, len(comps))
+	var next atomic.Int64
+	var failed atomic.Bool
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), max(1, len(comps)/64)) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(comps) || failed.Load() {
+					return
 				}
+				if i%1024 == 0 && ctx.Err() != nil {
+					failed.Store(true)
+					return
+				}
+				members := comps[i]
+				cid := uint64(i + 1)
+				sub := make([]setInput, len(members))
+				for j, m := range members {
+					sub[j] = inputs[m]
+				}
+				part := rv.partition(sub)
+				list := make([]SetHash, len(sub))
+				for j, m := range members {
+					in := &inputs[m]
+					list[j] = in.hash
+					ss := setOf[m]
+					ss.comp, ss.profile = cid, part.setProfile[j]
+					for k := range in.ids {
+						if is := states[m][k]; is.link == 1 {
+							is.comp = cid
+						}
+					}
+				}
+				for id, pid := range part.idProfile {
+					st.idents[id].profile = pid
+				}
+				results[i] = compResult{list, len(part.profiles) == 1 && len(part.refusals) == 0, part}
 			}
-		}
-		st.comps[cid] = list
-		st.clean[cid] = len(part.profiles) == 1 && len(part.refusals) == 0
-		for id, pid := range part.idProfile {
-			st.idents[id].profile = pid
-		}
-		for pid, po := range part.profiles {
+		})
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	for i, r := range results {
+		cid := uint64(i + 1)
+		st.comps[cid] = r.list
+		st.clean[cid] = r.clean
+		for pid, po := range r.part.profiles {
 			st.profiles[pid] = &profileState{comp: cid, anchor: po.anchor, sets: po.sets, ids: po.ids}
+		}
+	}
+	if diff {
+		for i, h := range hashes {
+			after[h] = setOf[i].profile
 		}
 	}
 	rep := &Report{Sets: len(hashes), Identifiers: len(st.idents), Profiles: len(st.profiles), Warnings: warn}
