@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"iter"
 )
 
 // Sentinel errors. Implementations translate their backend's errors into
@@ -24,7 +25,24 @@ var (
 	ErrTxnTooBig = errors.New("store: transaction too big")
 	// ErrEmptyKey is returned for a nil or empty key.
 	ErrEmptyKey = errors.New("store: empty key")
+	// ErrNotEmpty is returned by SortedLoader.LoadSorted on a store that
+	// holds keys.
+	ErrNotEmpty = errors.New("store: not empty")
+	// ErrUnsorted is returned by SortedLoader.LoadSorted when a key does
+	// not come after the one before.
+	ErrUnsorted = errors.New("store: keys out of order")
 )
+
+// SortedLoader is implemented by stores that can take a whole data set in
+// key order faster than through a Batch (Badger writes its tables directly
+// instead of through its memtables). LoadSorted writes kvs, whose keys must
+// be strictly increasing, into an EMPTY store (else ErrNotEmpty); the
+// slices may be reused once the iterator moves on. The load is not a
+// transaction: readers may see a part of it, and a load that fails or is
+// interrupted may leave a part behind.
+type SortedLoader interface {
+	LoadSorted(ctx context.Context, kvs iter.Seq2[[]byte, []byte]) error
+}
 
 // Store is an ordered key-value store with serializable transactions.
 // Keys are compared as raw bytes (bytes.Compare).
