@@ -1,6 +1,7 @@
 package unify
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"github.com/unifycdp/unify/identity"
 	"github.com/unifycdp/unify/profile"
 	"github.com/unifycdp/unify/store"
+	"github.com/unifycdp/unify/store/memstore"
 )
 
 // The bulk path loads history into an empty store without resolving record
@@ -23,25 +25,34 @@ import (
 
 var bulkMarkerKey = store.AppendString(store.AppendString(nil, "m"), "bulk-pending")
 
-func (e *Engine) newWriter(ctx context.Context) (store.Batch, error) {
-	return store.NewWriter(ctx, e.s)
-}
+// loadMarkerKey marks a staged load (ImportOptions.Staged) under way. It
+// sorts before every other key, so it is the first key the load writes: a
+// store that holds it and no end of the load holds a part of one.
+var loadMarkerKey = store.AppendString(store.AppendString(nil, "a"), "load-pending")
 
 type bulkLoad struct {
 	e      *Engine
+	s      store.Store // where the load is built: the engine's store, or memory when staged
 	w      store.Batch
 	loader *identity.Loader
 }
 
-func (e *Engine) startBulk(ctx context.Context) (*bulkLoad, error) {
-	if err := e.updateLocked(ctx, func(tx store.Tx) error { return tx.Set(bulkMarkerKey, []byte{1}) }); err != nil {
+// startBulk starts a bulk load into the engine's (empty) store or, staged,
+// into a memory store that finish then writes to the engine's store in
+// one sorted pass.
+func (e *Engine) startBulk(ctx context.Context, staged bool) (*bulkLoad, error) {
+	s := e.s
+	if staged {
+		s = memstore.New()
+	}
+	if err := store.Retry(ctx, s, func(tx store.Tx) error { return tx.Set(bulkMarkerKey, []byte{1}) }, store.RetryOptions{}); err != nil {
 		return nil, err
 	}
-	w, err := e.newWriter(ctx)
+	w, err := store.NewWriter(ctx, s)
 	if err != nil {
 		return nil, err
 	}
-	return &bulkLoad{e: e, w: w, loader: e.graph.NewLoader()}, nil
+	return &bulkLoad{e: e, s: s, w: w, loader: e.graph.NewLoader()}, nil
 }
 
 func (b *bulkLoad) cancel() { b.w.Cancel() }
@@ -83,11 +94,55 @@ func (b *bulkLoad) finish(ctx context.Context, rep *ImportReport, phase func(str
 	}
 	rep.Warnings = append(rep.Warnings, gr.Warnings...)
 	phase("graph and profiles")
-	n, err := b.e.writeDerived(ctx, b.loader)
+	n, err := b.e.writeDerived(ctx, b.s, b.loader)
 	if err != nil {
 		return err
 	}
 	rep.Profiles, rep.Changes = n, n
+	if b.s != b.e.s {
+		phase("writing")
+		return b.e.loadStaged(ctx, b.s)
+	}
+	return nil
+}
+
+// loadStaged writes a staged load into the engine's empty store in one
+// sorted pass, its first key marking the load as under way until the end.
+func (e *Engine) loadStaged(ctx context.Context, staged store.Store) error {
+	sl, ok := e.s.(store.SortedLoader)
+	if !ok {
+		return fmt.Errorf("unify: staged import: the store cannot load sorted data")
+	}
+	if err := store.Retry(ctx, staged, func(tx store.Tx) error { return tx.Set(loadMarkerKey, []byte{1}) }, store.RetryOptions{}); err != nil {
+		return err
+	}
+	var iterErr error
+	kvs := func(yield func([]byte, []byte) bool) {
+		iterErr = staged.View(ctx, func(tx store.Tx) error {
+			it := tx.Iterate(store.IterOptions{})
+			defer it.Close()
+			for it.Next() {
+				v, err := it.Value()
+				if err != nil {
+					return err
+				}
+				if !yield(it.Key(), v) {
+					return nil
+				}
+			}
+			return it.Err()
+		})
+	}
+	if err := sl.LoadSorted(ctx, kvs); err != nil {
+		return fmt.Errorf("unify: staged import: %w", errors.Join(err, iterErr))
+	}
+	if iterErr != nil {
+		return iterErr
+	}
+	if err := e.updateLocked(ctx, func(tx store.Tx) error { return tx.Delete(loadMarkerKey) }); err != nil {
+		return err
+	}
+	e.wake()
 	return nil
 }
 
@@ -97,10 +152,10 @@ func (b *bulkLoad) finish(ctx context.Context, rep *ImportReport, phase func(str
 // entries it appended. Overlapping the two keeps Badger's write goroutine
 // busy while profiles are built: a 1M import took 48-50 s against 56-60 s
 // one after the other.
-func (e *Engine) writeDerived(ctx context.Context, l *identity.Loader) (int, error) {
+func (e *Engine) writeDerived(ctx context.Context, s store.Store, l *identity.Loader) (int, error) {
 	graphDone := make(chan error, 1)
 	go func() {
-		w, err := e.newWriter(ctx)
+		w, err := store.NewWriter(ctx, s)
 		if err == nil {
 			if err = l.Write(w); err == nil {
 				err = w.Flush()
@@ -109,7 +164,7 @@ func (e *Engine) writeDerived(ctx context.Context, l *identity.Loader) (int, err
 		}
 		graphDone <- err
 	}()
-	n, err := e.buildProfiles(ctx, l)
+	n, err := e.buildProfiles(ctx, s, l)
 	if gerr := <-graphDone; err == nil {
 		err = gerr
 	}
@@ -117,7 +172,7 @@ func (e *Engine) writeDerived(ctx context.Context, l *identity.Loader) (int, err
 		return 0, err
 	}
 	// Only now is everything the marker guards in place.
-	if err := e.updateLocked(ctx, func(tx store.Tx) error { return tx.Delete(bulkMarkerKey) }); err != nil {
+	if err := store.Retry(ctx, s, func(tx store.Tx) error { return tx.Delete(bulkMarkerKey) }, store.RetryOptions{}); err != nil {
 		return 0, err
 	}
 	if n > 0 {
@@ -130,7 +185,7 @@ func (e *Engine) writeDerived(ctx context.Context, l *identity.Loader) (int, err
 // records in passes over the store (more than one when there are many
 // records, to bound memory), writes them and appends a ProfileCreated entry
 // per profile to the feed.
-func (e *Engine) buildProfiles(ctx context.Context, l *identity.Loader) (int, error) {
+func (e *Engine) buildProfiles(ctx context.Context, s store.Store, l *identity.Loader) (int, error) {
 	var pids []string
 	linked := map[string]func(identity.ID) bool{}
 	for pid, ids := range l.Profiles() {
@@ -141,7 +196,7 @@ func (e *Engine) buildProfiles(ctx context.Context, l *identity.Loader) (int, er
 	// Bound the profiles held at once: about two million records a pass.
 	passes := max(1, l.Records()/2_000_000+1)
 	bucket := func(pid string) int { return int(fnv32(pid) % uint32(passes)) }
-	w, err := e.newWriter(ctx)
+	w, err := store.NewWriter(ctx, s)
 	if err != nil {
 		return 0, err
 	}
@@ -183,7 +238,7 @@ func (e *Engine) buildProfiles(ctx context.Context, l *identity.Loader) (int, er
 			}()
 		}
 		prefix := store.AppendString(nil, "r")
-		err := e.s.View(ctx, func(tx store.Tx) error {
+		err := s.View(ctx, func(tx store.Tx) error {
 			it := tx.Iterate(store.IterOptions{Prefix: prefix})
 			defer it.Close()
 			for n := 0; it.Next(); n++ {
@@ -236,7 +291,7 @@ func (e *Engine) buildProfiles(ctx context.Context, l *identity.Loader) (int, er
 	}
 	// The feed: one ProfileCreated per profile, after what it already holds.
 	var seq uint64
-	err = e.s.View(ctx, func(tx store.Tx) error {
+	err = s.View(ctx, func(tx store.Tx) error {
 		b, err := tx.Get(feedSeqKey)
 		if err == nil && len(b) == 8 {
 			seq = binary.BigEndian.Uint64(b)
@@ -288,6 +343,9 @@ func fnv32(s string) uint32 {
 // whatever graph, profiles and feed entries the load had begun to write and
 // derives them again from the records that landed.
 func (e *Engine) recoverBulk(ctx context.Context, rep *ImportReport) error {
+	if err := e.discardStaged(ctx, rep); err != nil {
+		return err
+	}
 	pending := false
 	var seq uint64
 	err := e.s.View(ctx, func(tx store.Tx) error {
@@ -306,7 +364,7 @@ func (e *Engine) recoverBulk(ctx context.Context, rep *ImportReport) error {
 	}
 	e.log.Warn("unify: finishing an interrupted bulk import")
 	rep.Recovered = true
-	w, err := e.newWriter(ctx)
+	w, err := store.NewWriter(ctx, e.s)
 	if err != nil {
 		return err
 	}
@@ -369,6 +427,57 @@ func (e *Engine) recoverBulk(ctx context.Context, rep *ImportReport) error {
 		return err
 	}
 	rep.Warnings = append(rep.Warnings, gr.Warnings...)
-	_, err = e.writeDerived(ctx, l)
+	_, err = e.writeDerived(ctx, e.s, l)
 	return err
+}
+
+// ErrStagedImportDiscarded is reported (in ImportReport.Warnings) when an
+// Import finds and removes what an interrupted staged import had written.
+var ErrStagedImportDiscarded = errors.New("unify: an interrupted staged import was discarded; import its data again")
+
+// discardStaged removes what an interrupted staged load wrote: the store
+// was empty before it, and a sorted load that stopped early holds only a
+// prefix of the keys, so the store goes back to empty.
+func (e *Engine) discardStaged(ctx context.Context, rep *ImportReport) error {
+	var keys [][]byte
+	err := e.s.View(ctx, func(tx store.Tx) error {
+		if _, err := tx.Get(loadMarkerKey); errors.Is(err, store.ErrNotFound) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		it := tx.Iterate(store.IterOptions{KeysOnly: true})
+		defer it.Close()
+		for it.Next() {
+			keys = append(keys, store.Copy(it.Key()))
+		}
+		return it.Err()
+	})
+	if err != nil || len(keys) == 0 {
+		return err
+	}
+	e.log.Warn("unify: discarding an interrupted staged import", "keys", len(keys))
+	w, err := store.NewWriter(ctx, e.s)
+	if err != nil {
+		return err
+	}
+	defer w.Cancel()
+	// The marker goes last, so that an interruption here is finished by
+	// the next Import.
+	for _, k := range keys {
+		if bytes.Equal(k, loadMarkerKey) {
+			continue
+		}
+		if err := w.Delete(k); err != nil {
+			return err
+		}
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if err := e.updateLocked(ctx, func(tx store.Tx) error { return tx.Delete(loadMarkerKey) }); err != nil {
+		return err
+	}
+	rep.Warnings = append(rep.Warnings, ErrStagedImportDiscarded)
+	return nil
 }

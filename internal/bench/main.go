@@ -50,6 +50,7 @@ type config struct {
 	scenarios   map[string]bool
 	cpuprof     string
 	memprof     string
+	staged      bool
 	compression badgerstore.Compression
 	samples     int
 	store       string
@@ -65,6 +66,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cpuprof := fs.String("cpuprofile", "", "write a CPU profile of the import scenarios to this file")
 	memprof := fs.String("memprofile", "", "write a heap profile taken when the live heap peaks to this file")
 	compression := fs.String("compression", "snappy", "compression of the Badger store's tables: snappy, none or zstd")
+	staged := fs.Bool("staged", false, "import into Badger staged in memory, then written in one sorted pass (ImportOptions.Staged)")
 	samples := fs.Int("samples", 10000, "single-record operations timed for latency figures")
 	existing := fs.String("store", "", "use this existing Badger store (written by an earlier import of the same data set; it is modified) instead of importing into a new one")
 	fs.Usage = func() {
@@ -101,6 +103,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	cfg.memprof = *memprof
+	cfg.staged = *staged
 	switch *compression {
 	case "snappy":
 	case "none":
@@ -282,7 +285,7 @@ func benchFloor(ctx context.Context, cfg *config, path string) (time.Duration, e
 
 // importFile imports a JSON lines file and says how long each phase of
 // the import took.
-func importFile(ctx context.Context, eng *unify.Engine, path string) (*unify.ImportReport, string, error) {
+func importFile(ctx context.Context, eng *unify.Engine, path string, staged bool) (*unify.ImportReport, string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, "", err
@@ -300,7 +303,7 @@ func importFile(ctx context.Context, eng *unify.Engine, path string) (*unify.Imp
 			last, lastAt = p.Phase, p.Elapsed
 		}
 	}
-	rep, err := eng.ImportJSONLines(ctx, f, unify.ImportOptions{Progress: progress})
+	rep, err := eng.ImportJSONLines(ctx, f, unify.ImportOptions{Progress: progress, Staged: staged})
 	if err != nil {
 		return rep, "", err
 	}
@@ -322,13 +325,17 @@ func benchImportBadger(ctx context.Context, cfg *config, path string, floor time
 	}
 	stopHeap := watchHeapPeak(cfg.memprof)
 	start := time.Now()
-	rep, phases, err := importFile(ctx, eng, path)
+	rep, phases, err := importFile(ctx, eng, path, cfg.staged)
 	liveHeap := stopHeap()
 	if err != nil {
 		return nil, err
 	}
 	d := time.Since(start)
-	line := fmt.Sprintf("import into Badger: %d records, %d profiles, %d rejected in %s = %s", rep.Read, rep.Profiles, rep.Rejected, d.Round(time.Millisecond), rate(rep.Read, d))
+	how := ""
+	if cfg.staged {
+		how = " (staged)"
+	}
+	line := fmt.Sprintf("import into Badger%s: %d records, %d profiles, %d rejected in %s = %s", how, rep.Read, rep.Profiles, rep.Rejected, d.Round(time.Millisecond), rate(rep.Read, d))
 	if floor > 0 {
 		line += fmt.Sprintf(" (%.2f× the floor)", d.Seconds()/floor.Seconds())
 	}
@@ -343,7 +350,7 @@ func benchImportMemory(ctx context.Context, cfg *config, path string) (*unify.En
 	}
 	runtime.GC()
 	start := time.Now()
-	rep, phases, err := importFile(ctx, eng, path)
+	rep, phases, err := importFile(ctx, eng, path, false)
 	if err != nil {
 		return nil, err
 	}
@@ -507,7 +514,7 @@ func benchScaling(ctx context.Context, cfg *config) error {
 			return err
 		}
 		start := time.Now()
-		rep, phases, err := importFile(ctx, eng, path)
+		rep, phases, err := importFile(ctx, eng, path, false)
 		if err != nil {
 			eng.Close()
 			return err

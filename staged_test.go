@@ -1,0 +1,136 @@
+package unify_test
+
+import (
+	"context"
+	"errors"
+	"iter"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/unifycdp/unify"
+	"github.com/unifycdp/unify/profile"
+	"github.com/unifycdp/unify/store"
+	"github.com/unifycdp/unify/store/badgerstore"
+)
+
+func records(rs []*profile.Record) iter.Seq2[*profile.Record, error] {
+	return func(yield func(*profile.Record, error) bool) {
+		for _, r := range rs {
+			if !yield(r, nil) {
+				return
+			}
+		}
+	}
+}
+
+func openBadger(t *testing.T, dir string) (*unify.Engine, *badgerstore.Store) {
+	t.Helper()
+	bs, err := badgerstore.Open(context.Background(), badgerstore.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { bs.Close() })
+	return open(t, bs), bs
+}
+
+func identityMap(t *testing.T, e *unify.Engine) []unify.MapEntry {
+	t.Helper()
+	var out []unify.MapEntry
+	for m, err := range e.IdentityMap(context.Background()) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// A staged import writes what a direct bulk import writes.
+func TestStagedImportEqualsBulk(t *testing.T) {
+	ctx := context.Background()
+	recs := stream(7, 600)
+	direct, _ := openBadger(t, t.TempDir())
+	if _, err := direct.Import(ctx, records(recs), unify.ImportOptions{ChunkSize: 64}); err != nil {
+		t.Fatal(err)
+	}
+	staged, _ := openBadger(t, t.TempDir())
+	rep, err := staged.Import(ctx, records(recs), unify.ImportOptions{ChunkSize: 64, Staged: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Mode != unify.ImportBulk || rep.Added != int64(len(recs)) {
+		t.Errorf("staged import report: %+v", rep)
+	}
+	if diff := cmp.Diff(allProfiles(t, direct), allProfiles(t, staged), profileCmp...); diff != "" {
+		t.Errorf("profiles differ (-direct +staged):\n%s", diff)
+	}
+	if diff := cmp.Diff(identityMap(t, direct), identityMap(t, staged)); diff != "" {
+		t.Errorf("identity maps differ (-direct +staged):\n%s", diff)
+	}
+	// The loaded store goes on like any other.
+	more := stream(8, 50)
+	for _, r := range more {
+		ingest(t, direct, r)
+		ingest(t, staged, r)
+	}
+	if diff := cmp.Diff(allProfiles(t, direct), allProfiles(t, staged), profileCmp...); diff != "" {
+		t.Errorf("after more ingests (-direct +staged):\n%s", diff)
+	}
+}
+
+// A staged load that stopped part way (here: the first half of its sorted
+// keys) is discarded by the next Import, which then loads as if into an
+// empty store.
+func TestInterruptedStagedImportIsDiscarded(t *testing.T) {
+	ctx := context.Background()
+	recs := stream(9, 300)
+	full, fullStore := openBadger(t, t.TempDir())
+	if _, err := full.Import(ctx, records(recs), unify.ImportOptions{Staged: true}); err != nil {
+		t.Fatal(err)
+	}
+	// What a staged load writes, in order, begins with its marker.
+	type kv struct{ k, v []byte }
+	var all []kv
+	err := fullStore.View(ctx, func(tx store.Tx) error {
+		it := tx.Iterate(store.IterOptions{})
+		defer it.Close()
+		for it.Next() {
+			v, _ := it.Value()
+			all = append(all, kv{store.Copy(it.Key()), store.Copy(v)})
+		}
+		return it.Err()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	marker := store.AppendString(store.AppendString(nil, "a"), "load-pending")
+	half := append([]kv{{marker, []byte{1}}}, all[:len(all)/2]...)
+	dir := t.TempDir()
+	bs, err := badgerstore.Open(ctx, badgerstore.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = bs.LoadSorted(ctx, func(yield func([]byte, []byte) bool) {
+		for _, p := range half {
+			if !yield(p.k, p.v) {
+				return
+			}
+		}
+	})
+	bs.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, _ := openBadger(t, dir)
+	rep, err := e.Import(ctx, records(recs), unify.ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Warnings) == 0 || !errors.Is(rep.Warnings[0], unify.ErrStagedImportDiscarded) {
+		t.Errorf("warnings %v, want ErrStagedImportDiscarded first", rep.Warnings)
+	}
+	if diff := cmp.Diff(allProfiles(t, full), allProfiles(t, e), profileCmp...); diff != "" {
+		t.Errorf("after discarding and importing again (-staged +recovered):\n%s", diff)
+	}
+}
