@@ -65,7 +65,7 @@ exits 0. The file is rewritten on every run.`,
 			"incremental: resolve each record as it comes (cost grows with the import; every profile change is fed)\n"+
 			"auto: bulk into an empty store or to finish an interrupted bulk import, else incremental")
 		fs.BoolVar(&f.staged, "staged", false, "a bulk import into an empty store is built in memory, then written in one\n"+
-			"sorted pass: about twice as fast, but all the data must fit in memory")
+			"sorted pass: 1.6-1.7 times as fast into Badger, but all the data must fit in memory")
 		fs.BoolVar(&f.quiet, "quiet", false, "show no progress (the summary is still printed)")
 		return func(ctx context.Context, e *env, args []string) error { return runImport(ctx, e, f, args) }
 	},
