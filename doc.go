@@ -46,4 +46,9 @@
 // profile and reports only merges, splits and new profiles in the feed, not
 // the profiles that merely gained records; ImportAuto uses the incremental
 // path there, which reports everything.
+//
+// A staged import (ImportOptions.Staged) holds the whole data set in
+// memory before it writes anything to the store; use it for a first load
+// that fits in memory. If it is interrupted, the next Import removes what
+// it had written, and its data must be imported again.
 package unify

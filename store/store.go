@@ -48,7 +48,8 @@ type SortedLoader interface {
 // Keys are compared as raw bytes (bytes.Compare).
 //
 // The interface is deliberately small so that a distributed transactional
-// store could implement it. Optional capabilities (BatchWriter) are detected
+// store could implement it. Optional capabilities (BatchWriter,
+// SortedLoader) are detected
 // with a type assertion.
 type Store interface {
 	// View runs fn in a read-only transaction on a consistent snapshot.
