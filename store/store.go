@@ -49,8 +49,7 @@ type SortedLoader interface {
 //
 // The interface is deliberately small so that a distributed transactional
 // store could implement it. Optional capabilities (BatchWriter,
-// SortedLoader) are detected
-// with a type assertion.
+// SortedLoader) are detected with a type assertion.
 type Store interface {
 	// View runs fn in a read-only transaction on a consistent snapshot.
 	View(ctx context.Context, fn func(tx Tx) error) error
