@@ -42,6 +42,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Context", testContext},
 		{"Closed", testClosed},
 		{"Batch", testBatch},
+		{"SortedLoad", testSortedLoad},
+		{"SortedLoadOrder", testSortedLoadOrder},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)
