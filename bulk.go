@@ -116,6 +116,7 @@ func (e *Engine) loadStaged(ctx context.Context, staged store.Store) error {
 	if err := store.Retry(ctx, staged, func(tx store.Tx) error { return tx.Set(loadMarkerKey, []byte{1}) }, store.RetryOptions{}); err != nil {
 		return err
 	}
+	e.loadPending = true // until the marker is gone from the store
 	var iterErr error
 	kvs := func(yield func([]byte, []byte) bool) {
 		iterErr = staged.View(ctx, func(tx store.Tx) error {
@@ -134,6 +135,9 @@ func (e *Engine) loadStaged(ctx context.Context, staged store.Store) error {
 		})
 	}
 	if err := sl.LoadSorted(ctx, kvs); err != nil {
+		if errors.Is(err, store.ErrNotEmpty) {
+			e.loadPending = false // it wrote nothing
+		}
 		return fmt.Errorf("unify: staged import: %w", errors.Join(err, iterErr))
 	}
 	if iterErr != nil {
@@ -142,6 +146,7 @@ func (e *Engine) loadStaged(ctx context.Context, staged store.Store) error {
 	if err := e.updateLocked(ctx, func(tx store.Tx) error { return tx.Delete(loadMarkerKey) }); err != nil {
 		return err
 	}
+	e.loadPending = false
 	e.wake()
 	return nil
 }
@@ -442,6 +447,7 @@ func (e *Engine) discardStaged(ctx context.Context, rep *ImportReport) error {
 	var keys [][]byte
 	err := e.s.View(ctx, func(tx store.Tx) error {
 		if _, err := tx.Get(loadMarkerKey); errors.Is(err, store.ErrNotFound) {
+			e.loadPending = false
 			return nil
 		} else if err != nil {
 			return err
@@ -478,6 +484,7 @@ func (e *Engine) discardStaged(ctx context.Context, rep *ImportReport) error {
 	if err := e.updateLocked(ctx, func(tx store.Tx) error { return tx.Delete(loadMarkerKey) }); err != nil {
 		return err
 	}
+	e.loadPending = false
 	rep.Warnings = append(rep.Warnings, ErrStagedImportDiscarded)
 	return nil
 }

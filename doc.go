@@ -49,6 +49,7 @@
 //
 // A staged import (ImportOptions.Staged) holds the whole data set in
 // memory before it writes anything to the store; use it for a first load
-// that fits in memory. If it is interrupted, the next Import removes what
-// it had written, and its data must be imported again.
+// that fits in memory. If it is interrupted, writes fail with
+// ErrImportPending until the next Import removes what it had written; its
+// data must then be imported again.
 package unify

@@ -30,6 +30,10 @@ var (
 	ErrInvalidRecord = errors.New("unify: invalid record")
 	// ErrBadCursor: a timeline cursor that Timeline did not make.
 	ErrBadCursor = errors.New("unify: bad timeline cursor")
+	// ErrImportPending: the store holds part of a staged import that did
+	// not finish (ImportOptions.Staged). Writes other than Import are
+	// refused until an Import discards it: they would be discarded with it.
+	ErrImportPending = errors.New("unify: an interrupted staged import is pending; run Import first")
 )
 
 // Options configure an engine. The zero value is not enough: set Dir or
@@ -102,6 +106,9 @@ type Engine struct {
 	seed     maphash.Seed // for traits digests
 
 	wmu sync.Mutex // serializes write transactions
+	// loadPending is set while the store holds loadMarkerKey: a staged
+	// load is being written, or was interrupted. Guarded by wmu.
+	loadPending bool
 
 	mu     sync.Mutex
 	closed bool
@@ -149,6 +156,20 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 		}
 		e.s, e.owns = bs, true
 	}
+	err = e.s.View(ctx, func(tx store.Tx) error {
+		_, err := tx.Get(loadMarkerKey)
+		e.loadPending = err == nil
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		if e.owns {
+			e.s.Close()
+		}
+		return nil, fmt.Errorf("unify: %w", err)
+	}
 	return e, nil
 }
 
@@ -190,6 +211,9 @@ func (e *Engine) update(ctx context.Context, fn func(tx store.Tx) error) error {
 	}
 	e.wmu.Lock()
 	defer e.wmu.Unlock()
+	if e.loadPending {
+		return ErrImportPending
+	}
 	return e.updateLocked(ctx, fn)
 }
 

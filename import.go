@@ -35,10 +35,12 @@ type ImportOptions struct {
 	// then writes it to the store in one sorted pass (store.SortedLoader;
 	// Badger writes its tables directly): a million records went into
 	// Badger in 29-31 s instead of ~50 s. But the whole data set is held in
-	// memory, and the store shows nothing of the import until its end. An interrupted staged import
-	// leaves nothing behind: the next Import removes what it had written
-	// and the data must be imported again. Ignored when the import is not
-	// a bulk load into an empty store or the store is not a SortedLoader.
+	// memory, and the store shows nothing of the import until its end. An
+	// interrupted staged import leaves nothing behind: until the next
+	// Import removes what it had written, other writes fail with
+	// ErrImportPending, and its data must be imported again. Ignored when
+	// the import is not a bulk load into an empty store or the store is not
+	// a SortedLoader.
 	Staged bool
 }
 

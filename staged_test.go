@@ -123,6 +123,11 @@ func TestInterruptedStagedImportIsDiscarded(t *testing.T) {
 		t.Fatal(err)
 	}
 	e, _ := openBadger(t, dir)
+	// Until an Import discards the partial load, writes are refused: they
+	// would be discarded with it.
+	if _, err := e.Ingest(ctx, recs[0]); !errors.Is(err, unify.ErrImportPending) {
+		t.Errorf("Ingest into a partial staged load: %v, want ErrImportPending", err)
+	}
 	rep, err := e.Import(ctx, records(recs), unify.ImportOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -132,5 +137,9 @@ func TestInterruptedStagedImportIsDiscarded(t *testing.T) {
 	}
 	if diff := cmp.Diff(allProfiles(t, full), allProfiles(t, e), profileCmp...); diff != "" {
 		t.Errorf("after discarding and importing again (-staged +recovered):\n%s", diff)
+	}
+	more := stream(10, 20)
+	for _, r := range more {
+		ingest(t, e, r)
 	}
 }
