@@ -3,7 +3,6 @@ package badgerstore
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"iter"
 
 	"github.com/dgraph-io/badger/v4"
@@ -26,10 +25,47 @@ func (s *Store) LoadSorted(ctx context.Context, kvs iter.Seq2[[]byte, []byte]) e
 		return err
 	}
 	defer s.mu.RUnlock()
+	if err := s.checkEmpty(); err != nil {
+		return err
+	}
 	if s.inMemory {
 		// The StreamWriter writes table files; an in-memory Badger has none.
 		return s.loadByBatch(ctx, kvs)
 	}
+	sw := s.db.NewStreamWriter()
+	defer sw.Cancel()
+	if err := sw.Prepare(); err != nil {
+		return translate("load", err)
+	}
+	buf := z.NewBuffer(64<<20, "badgerstore.LoadSorted")
+	defer buf.Release()
+	err := store.EachSorted(kvs, func(k, v []byte) error {
+		if err := s.checkValue(v); err != nil {
+			return err
+		}
+		badger.KVToBuffer(&pb.KV{Key: k, Value: v, Version: 1}, buf)
+		if buf.LenNoPadding() < 32<<20 {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		defer buf.Reset()
+		return translate("load", sw.Write(buf))
+	})
+	if err != nil {
+		return err
+	}
+	if buf.LenNoPadding() > 0 {
+		if err := sw.Write(buf); err != nil {
+			return translate("load", err)
+		}
+	}
+	return translate("load", sw.Flush())
+}
+
+// checkEmpty returns store.ErrNotEmpty unless the store holds no key.
+func (s *Store) checkEmpty() error {
 	empty := true
 	err := s.db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{})
@@ -44,83 +80,27 @@ func (s *Store) LoadSorted(ctx context.Context, kvs iter.Seq2[[]byte, []byte]) e
 	if !empty {
 		return store.ErrNotEmpty
 	}
-	sw := s.db.NewStreamWriter()
-	defer sw.Cancel()
-	if err := sw.Prepare(); err != nil {
-		return translate("load", err)
-	}
-	buf := z.NewBuffer(64<<20, "badgerstore.LoadSorted")
-	defer buf.Release()
-	var prev []byte
-	n := 0
-	for k, v := range kvs {
-		if len(k) == 0 {
-			return store.ErrEmptyKey
-		}
-		if n > 0 && bytes.Compare(k, prev) <= 0 {
-			return fmt.Errorf("%w: key %d", store.ErrUnsorted, n)
-		}
-		if err := s.checkValue(v); err != nil {
-			return err
-		}
-		prev = append(prev[:0], k...)
-		badger.KVToBuffer(&pb.KV{Key: k, Value: v, Version: 1}, buf)
-		n++
-		if buf.LenNoPadding() >= 32<<20 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if err := sw.Write(buf); err != nil {
-				return translate("load", err)
-			}
-			buf.Reset()
-		}
-	}
-	if buf.LenNoPadding() > 0 {
-		if err := sw.Write(buf); err != nil {
-			return translate("load", err)
-		}
-	}
-	return translate("load", sw.Flush())
+	return nil
 }
 
 // loadByBatch is LoadSorted through a write batch.
 func (s *Store) loadByBatch(ctx context.Context, kvs iter.Seq2[[]byte, []byte]) error {
-	err := s.db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{})
-		defer it.Close()
-		if it.Rewind(); it.Valid() {
-			return store.ErrNotEmpty
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
 	wb := s.db.NewWriteBatch()
 	defer wb.Cancel()
-	var prev []byte
 	n := 0
-	for k, v := range kvs {
-		if len(k) == 0 {
-			return store.ErrEmptyKey
-		}
-		if n > 0 && bytes.Compare(k, prev) <= 0 {
-			return fmt.Errorf("%w: key %d", store.ErrUnsorted, n)
-		}
+	err := store.EachSorted(kvs, func(k, v []byte) error {
 		if err := s.checkValue(v); err != nil {
 			return err
 		}
-		prev = append(prev[:0], k...)
-		n++
-		if err := wb.Set(bytes.Clone(k), bytes.Clone(v)); err != nil {
-			return translate("load", err)
-		}
-		if n%4096 == 0 {
+		if n++; n%4096 == 0 {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 		}
+		return translate("load", wb.Set(bytes.Clone(k), bytes.Clone(v)))
+	})
+	if err != nil {
+		return err
 	}
 	return translate("load", wb.Flush())
 }

@@ -1,9 +1,7 @@
 package memstore
 
 import (
-	"bytes"
 	"context"
-	"fmt"
 	"iter"
 
 	"github.com/unifycdp/unify/store"
@@ -23,17 +21,8 @@ func (s *Store) LoadSorted(ctx context.Context, kvs iter.Seq2[[]byte, []byte]) e
 		return err
 	}
 	defer b.Cancel()
-	var prev []byte
-	n := 0
-	for k, v := range kvs {
-		if n > 0 && bytes.Compare(k, prev) <= 0 {
-			return fmt.Errorf("%w: key %d", store.ErrUnsorted, n)
-		}
-		prev = append(prev[:0], k...)
-		if err := b.Set(k, v); err != nil {
-			return err
-		}
-		n++
+	if err := store.EachSorted(kvs, b.Set); err != nil {
+		return err
 	}
 	return b.Flush()
 }
