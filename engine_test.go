@@ -803,3 +803,51 @@ func TestProfilesScan(t *testing.T) {
 	}
 	noLeak("corrupt")
 }
+
+// A record that leaves a profile whose identifiers stay (other records
+// carry them) changes that profile all the same: replaced by a version
+// with other identifiers, or deleted. Ingest and Delete leave what Rebuild
+// derives from the evidence.
+func TestRecordLeavesProfile(t *testing.T) {
+	ctx := context.Background()
+	at := func(m int) time.Duration { return time.Duration(m) * time.Minute }
+	base := []*profile.Record{
+		order("pos", "o1", at(1), 1000, "pos", "Oulu", "cookie", "ck1"),
+		order("pos", "o2", at(2), 2000, "pos", "Turku", "cookie", "ck1"),
+		order("pos", "o3", at(3), 3000, "pos", "Turku", "cookie", "ck2"),
+	}
+	for _, tc := range []struct {
+		name   string
+		change func(e *unify.Engine) error
+	}{
+		{"replaced into another profile", func(e *unify.Engine) error {
+			_, err := e.Ingest(ctx, customer("pos", "o2", at(4), "N", "X", "cookie", "ck2"))
+			return err
+		}},
+		{"replaced, no longer linking", func(e *unify.Engine) error {
+			_, err := e.Ingest(ctx, customer("pos", "o2", at(4), "N", "X", "cookie", "ck9"))
+			return err
+		}},
+		{"deleted", func(e *unify.Engine) error {
+			_, err := e.Delete(ctx, "pos", "o2")
+			return err
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := open(t, nil)
+			for _, r := range base {
+				ingest(t, e, r)
+			}
+			if err := tc.change(e); err != nil {
+				t.Fatal(err)
+			}
+			got := allProfiles(t, e)
+			if _, err := e.Rebuild(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(allProfiles(t, e), got, profileCmp...); diff != "" {
+				t.Errorf("(-rebuilt +incremental):\n%s", diff)
+			}
+		})
+	}
+}

@@ -177,7 +177,9 @@ func (e *Engine) applyChanges(tx store.Tx, r *profile.Record, added bool, lr *id
 		}
 	}
 	var out []Change
+	derived := false // lr.Profile
 	for _, c := range cs {
+		derived = derived || c.Profile == lr.Profile
 		for _, from := range c.From {
 			if !live[from] {
 				if err := tx.Delete(profileKey(from)); err != nil {
@@ -199,9 +201,9 @@ func (e *Engine) applyChanges(tx store.Tx, r *profile.Record, added bool, lr *id
 		out = append(out, Change{Kind: changeKind(c.Kind), Profile: c.Profile, From: c.From, Record: key})
 		out = append(out, withRecord(segs, key)...)
 	}
-	if len(cs) == 0 && lr.Profile != "" {
-		// A replaced record that stays where it was: its profile still
-		// changes (attributes, traits).
+	if !derived && lr.Profile != "" {
+		// A replaced record that joins a profile without changing its
+		// identifiers: the profile still changes (attributes, traits).
 		segs, err := e.deriveProfile(tx, lr.Profile)
 		if err != nil {
 			return nil, err

@@ -337,8 +337,9 @@ func (g *Graph) Link(tx store.Tx, rec RecordKey, ids []ID) (*Result, error) {
 		}
 		return &Result{Profile: s.profile}, nil
 	}
+	var left string // the profile the old version was in
 	if old != nil {
-		if err := o.removeRecord(RecordKey{old.time, rec.Source, rec.ID}, old.set); err != nil {
+		if left, err = o.removeRecordFrom(RecordKey{old.time, rec.Source, rec.ID}, old.set); err != nil {
 			return nil, err
 		}
 	}
@@ -355,7 +356,38 @@ func (g *Graph) Link(tx store.Tx, rec RecordKey, ids []ID) (*Result, error) {
 	}
 	res.Profile = s.profile
 	res.Refused = o.lastRefusals(h)
+	res.noteLeft(left)
 	return res, nil
+}
+
+// removeRecordFrom removes a record's evidence and returns the profile it
+// was in.
+func (o *op) removeRecordFrom(rec RecordKey, h SetHash) (string, error) {
+	s, err := o.set(h)
+	if err != nil {
+		return "", err
+	}
+	var pid string
+	if s != nil {
+		pid = s.profile
+	}
+	return pid, o.removeRecord(rec, h)
+}
+
+// noteLeft reports profile pid, which a record left, as Updated unless the
+// result already says what became of it: when the identifiers the record
+// carried stay (other records carry them too), resolution changes nothing,
+// yet the profile lost the record's data.
+func (res *Result) noteLeft(pid string) {
+	if pid == "" || pid == res.Profile {
+		return
+	}
+	for _, c := range res.Changes {
+		if c.Profile == pid || slices.Contains(c.From, pid) {
+			return
+		}
+	}
+	res.Changes = append(res.Changes, Change{Kind: Updated, Profile: pid})
 }
 
 // Unlink removes the evidence of a record and re-resolves its component.
@@ -369,10 +401,16 @@ func (g *Graph) Unlink(tx store.Tx, source, id string) (*Result, error) {
 	if old == nil {
 		return nil, fmt.Errorf("%w: record %s/%s", ErrNotFound, source, id)
 	}
-	if err := o.removeRecord(RecordKey{old.time, source, id}, old.set); err != nil {
+	left, err := o.removeRecordFrom(RecordKey{old.time, source, id}, old.set)
+	if err != nil {
 		return nil, err
 	}
-	return o.resolve()
+	res, err := o.resolve()
+	if err != nil {
+		return nil, err
+	}
+	res.noteLeft(left)
+	return res, nil
 }
 
 func (o *op) recordState(source, id string) (*recordState, error) {
