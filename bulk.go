@@ -52,7 +52,7 @@ func (e *Engine) startBulk(ctx context.Context, staged bool) (*bulkLoad, error) 
 	if err != nil {
 		return nil, err
 	}
-	return &bulkLoad{e: e, s: s, w: w, loader: e.graph.NewLoader()}, nil
+	return &bulkLoad{e: e, s: s, w: w, loader: e.graph.NewLoader(identity.LoaderOptions{})}, nil
 }
 
 func (b *bulkLoad) cancel() { b.w.Cancel() }
@@ -67,15 +67,10 @@ func (b *bulkLoad) add(items []importItem, rep *ImportReport) error {
 		if err := b.w.Set(recordKey(it.r.Source, it.r.ID), it.enc); err != nil {
 			return err
 		}
-		before := b.loader.Records()
-		if _, err := b.loader.Add(identity.NewRecordKey(it.r.Time, it.r.Source, it.r.ID), it.ids); err != nil {
+		if err := b.loader.Add(identity.NewRecordKey(it.r.Time, it.r.Source, it.r.ID), it.ids); err != nil {
 			return err
 		}
-		if b.loader.Records() > before {
-			rep.Added++
-		} else {
-			rep.Replaced++ // the same record twice in one import: the later wins
-		}
+		rep.Added++ // until finish finds records that came twice
 	}
 	return nil
 }
@@ -86,8 +81,19 @@ func (b *bulkLoad) finish(ctx context.Context, rep *ImportReport, phase func(str
 	flushed := make(chan error, 1)
 	go func() { flushed <- b.w.Flush() }()
 	gr, err := b.loader.Resolve(ctx)
-	if ferr := <-flushed; err == nil {
-		err = ferr
+	if ferr := <-flushed; ferr != nil {
+		return ferr
+	}
+	if errors.Is(err, identity.ErrDuplicateRecords) {
+		// A record came twice: the store holds its later version, and the
+		// loader, which keeps no record keys, starts again from the store.
+		if b.loader, err = b.e.loadStored(ctx, b.s); err != nil {
+			return err
+		}
+		added := int64(b.loader.Records())
+		rep.Replaced += rep.Added - added
+		rep.Added = added
+		gr, err = b.loader.Resolve(ctx)
 	}
 	if err != nil {
 		return err
@@ -212,17 +218,31 @@ func (e *Engine) buildProfiles(ctx context.Context, s store.Store, l *identity.L
 		// and applies the records of its own share of the profiles.
 		type job struct {
 			pid string
+			set identity.SetHash
 			v   []byte
 		}
 		jobs := make([]chan job, workers)
 		shares := make([]map[string]*profile.Profile, workers)
 		werrs := make([]error, workers)
 		var wg sync.WaitGroup
+		// Each worker also writes the graph's entries of its records.
+		batches := make([]store.Batch, workers)
+		for i := range workers {
+			if batches[i], err = store.NewWriter(ctx, s); err != nil {
+				for _, bw := range batches[:i] {
+					bw.Cancel()
+				}
+				return 0, err
+			}
+		}
 		for i := range workers {
 			jobs[i], shares[i] = make(chan job, 256), map[string]*profile.Profile{}
+			bw := batches[i]
+			rw := l.RecordWriter(bw)
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				defer bw.Cancel()
 				var r profile.Record
 				for j := range jobs[i] {
 					if werrs[i] != nil {
@@ -233,12 +253,19 @@ func (e *Engine) buildProfiles(ctx context.Context, s store.Store, l *identity.L
 						werrs[i] = fmt.Errorf("unify: record of profile %s: %w", j.pid, err)
 						continue
 					}
+					if err := rw.WriteRecord(identity.NewRecordKey(r.Time, r.Source, r.ID), j.set); err != nil {
+						werrs[i] = err
+						continue
+					}
 					p := shares[i][j.pid]
 					if p == nil {
 						p = &profile.Profile{ID: j.pid}
 						shares[i][j.pid] = p
 					}
 					p.Apply(&r, e.profileOptions(linked[j.pid]))
+				}
+				if werrs[i] == nil {
+					werrs[i] = bw.Flush()
 				}
 			}()
 		}
@@ -256,18 +283,32 @@ func (e *Engine) buildProfiles(ctx context.Context, s store.Store, l *identity.L
 				if err != nil {
 					return err
 				}
-				pid, ok := l.RecordProfile(src, id)
+				set, ok := l.RecordSet(src, id)
+				var v []byte
 				if !ok {
-					return fmt.Errorf("unify: record %s/%s is not in the loaded graph", src, id)
+					// Two records share a key hash (or the record is
+					// unknown): its identifiers name its set.
+					if v, err = it.Value(); err != nil {
+						return err
+					}
+					var r profile.Record
+					if err := r.UnmarshalBinary(v); err != nil {
+						return fmt.Errorf("unify: stored record %s/%s: %w", src, id, err)
+					}
+					if set, ok = l.SetOf(linkingIDs(&r)); !ok {
+						return fmt.Errorf("unify: record %s/%s is not in the loaded graph", src, id)
+					}
 				}
+				pid := l.SetProfile(set)
 				if bucket(pid) != pass {
 					continue
 				}
-				v, err := it.Value()
-				if err != nil {
-					return err
+				if v == nil {
+					if v, err = it.Value(); err != nil {
+						return err
+					}
 				}
-				jobs[int(fnv32(pid)>>8)%workers] <- job{pid, store.Copy(v)}
+				jobs[int(fnv32(pid)>>8)%workers] <- job{pid, set, store.Copy(v)}
 			}
 			return it.Err()
 		})
@@ -403,27 +444,7 @@ func (e *Engine) recoverBulk(ctx context.Context, rep *ImportReport) error {
 	if err := w.Flush(); err != nil {
 		return err
 	}
-	l := e.graph.NewLoader()
-	err = e.s.View(ctx, func(tx store.Tx) error {
-		prefix := store.AppendString(nil, "r")
-		it := tx.Iterate(store.IterOptions{Prefix: prefix})
-		defer it.Close()
-		var r profile.Record
-		for it.Next() {
-			v, err := it.Value()
-			if err != nil {
-				return err
-			}
-			r = profile.Record{}
-			if err := r.UnmarshalBinary(v); err != nil {
-				return err
-			}
-			if _, err := l.Add(identity.NewRecordKey(r.Time, r.Source, r.ID), linkingIDs(&r)); err != nil {
-				return err
-			}
-		}
-		return it.Err()
-	})
+	l, err := e.loadStored(ctx, e.s)
 	if err != nil {
 		return err
 	}
@@ -434,6 +455,37 @@ func (e *Engine) recoverBulk(ctx context.Context, rep *ImportReport) error {
 	rep.Warnings = append(rep.Warnings, gr.Warnings...)
 	_, err = e.writeDerived(ctx, e.s, l)
 	return err
+}
+
+// loadStored hands every record in s to a new Loader.
+func (e *Engine) loadStored(ctx context.Context, s store.Store) (*identity.Loader, error) {
+	l := e.graph.NewLoader(identity.LoaderOptions{Distinct: true})
+	err := s.View(ctx, func(tx store.Tx) error {
+		prefix := store.AppendString(nil, "r")
+		it := tx.Iterate(store.IterOptions{Prefix: prefix})
+		defer it.Close()
+		var r profile.Record
+		for n := 0; it.Next(); n++ {
+			if n%4096 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			v, err := it.Value()
+			if err != nil {
+				return err
+			}
+			r = profile.Record{}
+			if err := r.UnmarshalBinary(v); err != nil {
+				return fmt.Errorf("unify: stored record %x: %w", it.Key(), err)
+			}
+			if err := l.Add(identity.NewRecordKey(r.Time, r.Source, r.ID), linkingIDs(&r)); err != nil {
+				return err
+			}
+		}
+		return it.Err()
+	})
+	return l, err
 }
 
 // ErrStagedImportDiscarded is reported (in ImportReport.Warnings) when an

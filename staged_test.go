@@ -143,3 +143,36 @@ func TestInterruptedStagedImportIsDiscarded(t *testing.T) {
 		ingest(t, e, r)
 	}
 }
+
+// A bulk import that carries a record twice keeps the later version, as
+// ingesting the records one by one does, and counts it as replaced.
+func TestBulkImportRecordTwice(t *testing.T) {
+	ctx := context.Background()
+	recs := stream(11, 300)
+	// Later versions of ten records: other identifiers, another time.
+	again := stream(12, 10)
+	for i, r := range again {
+		r.Source, r.ID = recs[i*7].Source, recs[i*7].ID
+	}
+	all := append(append([]*profile.Record{}, recs...), again...)
+	one := open(t, nil)
+	for _, r := range all {
+		ingest(t, one, r)
+	}
+	for _, staged := range []bool{false, true} {
+		e, _ := openBadger(t, t.TempDir())
+		rep, err := e.Import(ctx, records(all), unify.ImportOptions{ChunkSize: 64, Staged: staged, Mode: unify.ImportBulk})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Added != int64(len(recs)) || rep.Replaced != int64(len(again)) {
+			t.Errorf("staged %v: added %d, replaced %d; want %d, %d", staged, rep.Added, rep.Replaced, len(recs), len(again))
+		}
+		if diff := cmp.Diff(allProfiles(t, one), allProfiles(t, e), profileCmp...); diff != "" {
+			t.Errorf("staged %v: import differs from ingest (-ingest +import):\n%s", staged, diff)
+		}
+		if diff := cmp.Diff(identityMap(t, one), identityMap(t, e)); diff != "" {
+			t.Errorf("staged %v: identity maps differ (-ingest +import):\n%s", staged, diff)
+		}
+	}
+}

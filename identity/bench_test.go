@@ -13,16 +13,19 @@ import (
 // card) through the bulk path.
 func benchGraph(b *testing.B, s store.Store, g *identity.Graph, people int) {
 	ctx := context.Background()
-	l := g.NewLoader()
+	l := g.NewLoader(identity.LoaderOptions{})
+	var keys []identity.RecordKey
 	for p := range people {
 		ids := []identity.ID{
 			identity.Email(fmt.Sprintf("person%d@posti.fi", p)),
 			identity.Phone(fmt.Sprintf("+35840%07d", p)),
 			identity.LoyaltyCard(fmt.Sprintf("7%09d", p)),
 		}
-		if _, err := l.Add(identity.RecordKey{Time: int64(p), Source: "pos", ID: fmt.Sprint(p)}, ids); err != nil {
+		k := identity.RecordKey{Time: int64(p), Source: "pos", ID: fmt.Sprint(p)}
+		if err := l.Add(k, ids); err != nil {
 			b.Fatal(err)
 		}
+		keys = append(keys, k)
 	}
 	if _, err := l.Resolve(ctx); err != nil {
 		b.Fatal(err)
@@ -33,6 +36,13 @@ func benchGraph(b *testing.B, s store.Store, g *identity.Graph, people int) {
 	}
 	if err := l.Write(w); err != nil {
 		b.Fatal(err)
+	}
+	rw := l.RecordWriter(w)
+	for _, k := range keys {
+		set, _ := l.RecordSet(k.Source, k.ID)
+		if err := rw.WriteRecord(k, set); err != nil {
+			b.Fatal(err)
+		}
 	}
 	if err := w.Flush(); err != nil {
 		b.Fatal(err)
@@ -96,9 +106,9 @@ func BenchmarkLoader(b *testing.B) {
 	g := identity.New(identity.Options{})
 	ctx := context.Background()
 	for b.Loop() {
-		l := g.NewLoader()
+		l := g.NewLoader(identity.LoaderOptions{})
 		for _, r := range recs {
-			if _, err := l.Add(r.key, r.ids); err != nil {
+			if err := l.Add(r.key, r.ids); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -107,6 +117,13 @@ func BenchmarkLoader(b *testing.B) {
 		}
 		if err := l.Write(discard{}); err != nil {
 			b.Fatal(err)
+		}
+		rw := l.RecordWriter(discard{})
+		for _, r := range recs {
+			set, _ := l.RecordSet(r.key.Source, r.key.ID)
+			if err := rw.WriteRecord(r.key, set); err != nil {
+				b.Fatal(err)
+			}
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(recs)), "ns/record")
