@@ -565,3 +565,43 @@ func TestComponentCap(t *testing.T) {
 		t.Errorf("loader differs from link under the cap (-link +loader):\n%s", diff)
 	}
 }
+
+// A Distinct Loader that is handed one key twice (as two records whose
+// key hashes collide would be) does not guess: RecordSet refuses, and SetOf
+// finds each record's set by its identifiers.
+func TestLoaderSharedKeyHash(t *testing.T) {
+	g := identity.New(identity.Options{})
+	l := g.NewLoader(identity.LoaderOptions{Distinct: true})
+	a := []identity.ID{em("a@posti.fi")}
+	b := []identity.ID{em("b@posti.fi")}
+	if err := l.Add(identity.RecordKey{Time: 1, Source: "s", ID: "1"}, a); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Add(identity.RecordKey{Time: 2, Source: "s", ID: "1"}, b); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Add(identity.RecordKey{Time: 3, Source: "s", ID: "2"}, b); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Resolve(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := l.RecordSet("s", "1"); ok {
+		t.Error("RecordSet of a key added twice: found")
+	}
+	if _, ok := l.RecordSet("s", "3"); ok {
+		t.Error("RecordSet of a key never added: found")
+	}
+	sa, okA := l.SetOf(a)
+	sb, okB := l.SetOf(b)
+	// (Both sets are anchored by "s/1", so both profiles take its name.)
+	if !okA || !okB || sa == sb || l.SetProfile(sa) == "" || l.SetProfile(sb) == "" {
+		t.Errorf("SetOf: %x %v, %x %v; profiles %q %q", sa, okA, sb, okB, l.SetProfile(sa), l.SetProfile(sb))
+	}
+	if s2, ok := l.RecordSet("s", "2"); !ok || s2 != sb {
+		t.Errorf("RecordSet(s, 2) = %x, %v; want %x", s2, ok, sb)
+	}
+	if _, ok := l.SetOf([]identity.ID{em("c@posti.fi")}); ok {
+		t.Error("SetOf of identifiers never added: found")
+	}
+}
