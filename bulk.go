@@ -1,12 +1,16 @@
 package unify
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
+	"os"
+	"path/filepath"
 	"runtime"
 	"sync"
 
@@ -192,10 +196,22 @@ func (e *Engine) writeDerived(ctx context.Context, s store.Store, l *identity.Lo
 	return n, nil
 }
 
+// recordsPerBucket bounds the records whose profiles are built at once.
+// A million records make about 600 MB of profiles under construction.
+const recordsPerBucket = 1_000_000
+
+// profileJob is a stored record handed to a profile worker.
+type profileJob struct {
+	pid string
+	set identity.SetHash
+	v   []byte
+}
+
 // buildProfiles derives every profile the loader resolved from the stored
-// records in passes over the store (more than one when there are many
-// records, to bound memory), writes them and appends a ProfileCreated entry
-// per profile to the feed.
+// records, writes them and appends a ProfileCreated entry per profile to
+// the feed. To bound memory the profiles are built a bucket at a time:
+// with more than one bucket, one pass over the records writes each to its
+// profile's bucket file, and the buckets are built from the files.
 func (e *Engine) buildProfiles(ctx context.Context, s store.Store, l *identity.Loader) (int, error) {
 	var pids []string
 	linked := map[string]func(identity.ID) bool{}
@@ -203,137 +219,43 @@ func (e *Engine) buildProfiles(ctx context.Context, s store.Store, l *identity.L
 		pids = append(pids, pid)
 		linked[pid] = memberFilter(ids)
 	}
-	var segChanges []Change
-	// Bound the profiles held at once: about two million records a pass.
-	passes := max(1, l.Records()/2_000_000+1)
-	bucket := func(pid string) int { return int(fnv32(pid) % uint32(passes)) }
 	w, err := store.NewWriter(ctx, s)
 	if err != nil {
 		return 0, err
 	}
 	defer w.Cancel()
-	workers := runtime.GOMAXPROCS(0)
-	for pass := range passes {
-		// One goroutine reads the records in key order; each worker decodes
-		// and applies the records of its own share of the profiles.
-		type job struct {
-			pid string
-			set identity.SetHash
-			v   []byte
-		}
-		jobs := make([]chan job, workers)
-		shares := make([]map[string]*profile.Profile, workers)
-		werrs := make([]error, workers)
-		var wg sync.WaitGroup
-		// Each worker also writes the graph's entries of its records.
-		batches := make([]store.Batch, workers)
-		for i := range workers {
-			if batches[i], err = store.NewWriter(ctx, s); err != nil {
-				for _, bw := range batches[:i] {
-					bw.Cancel()
-				}
-				return 0, err
-			}
-		}
-		for i := range workers {
-			jobs[i], shares[i] = make(chan job, 256), map[string]*profile.Profile{}
-			bw := batches[i]
-			rw := l.RecordWriter(bw)
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer bw.Cancel()
-				var r profile.Record
-				for j := range jobs[i] {
-					if werrs[i] != nil {
-						continue
-					}
-					r = profile.Record{}
-					if err := r.UnmarshalBinary(j.v); err != nil {
-						werrs[i] = fmt.Errorf("unify: record of profile %s: %w", j.pid, err)
-						continue
-					}
-					if err := rw.WriteRecord(identity.NewRecordKey(r.Time, r.Source, r.ID), j.set); err != nil {
-						werrs[i] = err
-						continue
-					}
-					p := shares[i][j.pid]
-					if p == nil {
-						p = &profile.Profile{ID: j.pid}
-						shares[i][j.pid] = p
-					}
-					p.Apply(&r, e.profileOptions(linked[j.pid]))
-				}
-				if werrs[i] == nil {
-					werrs[i] = bw.Flush()
-				}
-			}()
-		}
-		prefix := store.AppendString(nil, "r")
-		err := s.View(ctx, func(tx store.Tx) error {
-			it := tx.Iterate(store.IterOptions{Prefix: prefix})
-			defer it.Close()
-			for n := 0; it.Next(); n++ {
-				if n%4096 == 0 {
-					if err := ctx.Err(); err != nil {
-						return err
-					}
-				}
-				src, id, err := decodeRecordKey(it.Key())
-				if err != nil {
-					return err
-				}
-				set, ok := l.RecordSet(src, id)
-				var v []byte
-				if !ok {
-					// Two records share a key hash (or the record is
-					// unknown): its identifiers name its set.
-					if v, err = it.Value(); err != nil {
-						return err
-					}
-					var r profile.Record
-					if err := r.UnmarshalBinary(v); err != nil {
-						return fmt.Errorf("unify: stored record %s/%s: %w", src, id, err)
-					}
-					if set, ok = l.SetOf(linkingIDs(&r)); !ok {
-						return fmt.Errorf("unify: record %s/%s is not in the loaded graph", src, id)
-					}
-				}
-				pid := l.SetProfile(set)
-				if bucket(pid) != pass {
-					continue
-				}
-				if v == nil {
-					if v, err = it.Value(); err != nil {
-						return err
-					}
-				}
-				jobs[int(fnv32(pid)>>8)%workers] <- job{pid, set, store.Copy(v)}
-			}
-			return it.Err()
-		})
-		for _, c := range jobs {
-			close(c)
-		}
-		wg.Wait()
-		if err := errors.Join(append(werrs, err)...); err != nil {
-			return 0, err
-		}
-		profiles := shares[0]
-		for _, sh := range shares[1:] {
-			maps.Copy(profiles, sh)
+	var segChanges []Change
+	build := func(feed func(emit func(profileJob)) error) error {
+		profiles, err := e.buildBucket(ctx, s, l, linked, feed)
+		if err != nil {
+			return err
 		}
 		var buf []byte
 		for pid, p := range profiles {
 			segChanges = append(segChanges, e.evaluateSegments(p)...)
 			if buf, err = p.AppendBinary(buf[:0]); err != nil {
-				return 0, err
+				return err
 			}
 			if err := w.Set(profileKey(pid), buf); err != nil {
-				return 0, err
+				return err
 			}
 		}
-		runtime.GC()
+		return nil
+	}
+	per := recordsPerBucket
+	if e.bucketRecords > 0 {
+		per = e.bucketRecords
+	}
+	buckets := max(1, (l.Records()+per-1)/per)
+	if buckets == 1 {
+		err = build(func(emit func(profileJob)) error {
+			return scanForProfiles(ctx, s, l, func(j profileJob) error { emit(j); return nil })
+		})
+	} else {
+		err = e.buildSpilled(ctx, s, l, buckets, build)
+	}
+	if err != nil {
+		return 0, err
 	}
 	// The feed: one ProfileCreated per profile, after what it already holds.
 	var seq uint64
@@ -374,6 +296,204 @@ func (e *Engine) buildProfiles(ctx context.Context, s store.Store, l *identity.L
 		return 0, err
 	}
 	return len(pids) + len(segChanges), nil
+}
+
+// scanForProfiles reads every stored record with its identifier set and
+// profile. The value it hands on is the caller's to keep.
+func scanForProfiles(ctx context.Context, s store.Store, l *identity.Loader, fn func(profileJob) error) error {
+	prefix := store.AppendString(nil, "r")
+	return s.View(ctx, func(tx store.Tx) error {
+		it := tx.Iterate(store.IterOptions{Prefix: prefix})
+		defer it.Close()
+		for n := 0; it.Next(); n++ {
+			if n%4096 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			src, id, err := decodeRecordKey(it.Key())
+			if err != nil {
+				return err
+			}
+			v, err := it.Value()
+			if err != nil {
+				return err
+			}
+			set, ok := l.RecordSet(src, id)
+			if !ok {
+				// Two records share a key hash (or the record is
+				// unknown): its identifiers name its set.
+				var r profile.Record
+				if err := r.UnmarshalBinary(v); err != nil {
+					return fmt.Errorf("unify: stored record %s/%s: %w", src, id, err)
+				}
+				if set, ok = l.SetOf(linkingIDs(&r)); !ok {
+					return fmt.Errorf("unify: record %s/%s is not in the loaded graph", src, id)
+				}
+			}
+			if err := fn(profileJob{l.SetProfile(set), set, store.Copy(v)}); err != nil {
+				return err
+			}
+		}
+		return it.Err()
+	})
+}
+
+// buildBucket builds the profiles of the records feed emits: each worker
+// decodes and applies the records of its own share of the profiles, and
+// writes the graph's entries of those records.
+func (e *Engine) buildBucket(ctx context.Context, s store.Store, l *identity.Loader, linked map[string]func(identity.ID) bool, feed func(emit func(profileJob)) error) (map[string]*profile.Profile, error) {
+	workers := runtime.GOMAXPROCS(0)
+	batches := make([]store.Batch, workers)
+	for i := range workers {
+		var err error
+		if batches[i], err = store.NewWriter(ctx, s); err != nil {
+			for _, bw := range batches[:i] {
+				bw.Cancel()
+			}
+			return nil, err
+		}
+	}
+	jobs := make([]chan profileJob, workers)
+	shares := make([]map[string]*profile.Profile, workers)
+	werrs := make([]error, workers)
+	var wg sync.WaitGroup
+	for i := range workers {
+		jobs[i], shares[i] = make(chan profileJob, 256), map[string]*profile.Profile{}
+		bw := batches[i]
+		rw := l.RecordWriter(bw)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer bw.Cancel()
+			var r profile.Record
+			for j := range jobs[i] {
+				if werrs[i] != nil {
+					continue
+				}
+				r = profile.Record{}
+				if err := r.UnmarshalBinary(j.v); err != nil {
+					werrs[i] = fmt.Errorf("unify: record of profile %s: %w", j.pid, err)
+					continue
+				}
+				if err := rw.WriteRecord(identity.NewRecordKey(r.Time, r.Source, r.ID), j.set); err != nil {
+					werrs[i] = err
+					continue
+				}
+				p := shares[i][j.pid]
+				if p == nil {
+					p = &profile.Profile{ID: j.pid}
+					shares[i][j.pid] = p
+				}
+				p.Apply(&r, e.profileOptions(linked[j.pid]))
+			}
+			if werrs[i] == nil {
+				werrs[i] = bw.Flush()
+			}
+		}()
+	}
+	err := feed(func(j profileJob) { jobs[int(fnv32(j.pid)>>8)%workers] <- j })
+	for _, c := range jobs {
+		close(c)
+	}
+	wg.Wait()
+	if err := errors.Join(append(werrs, err)...); err != nil {
+		return nil, err
+	}
+	profiles := shares[0]
+	for _, sh := range shares[1:] {
+		maps.Copy(profiles, sh)
+	}
+	return profiles, nil
+}
+
+// buildSpilled writes every record to its profile's bucket file in one
+// pass over the store, then builds the buckets one at a time from the
+// files (sequential reads, instead of a pass over the store per bucket).
+func (e *Engine) buildSpilled(ctx context.Context, s store.Store, l *identity.Loader, buckets int, build func(feed func(emit func(profileJob)) error) error) error {
+	// Next to the store's files when it has a directory: the system's
+	// temporary directory may be in memory.
+	dir, err := os.MkdirTemp(e.opts.Dir, "unify-import-")
+	if err != nil {
+		return fmt.Errorf("unify: import: spill directory: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	files := make([]*os.File, buckets)
+	writers := make([]*bufio.Writer, buckets)
+	for i := range files {
+		if files[i], err = os.Create(filepath.Join(dir, fmt.Sprint(i))); err != nil {
+			return fmt.Errorf("unify: import: spill file: %w", err)
+		}
+		defer files[i].Close()
+		writers[i] = bufio.NewWriterSize(files[i], 256<<10)
+	}
+	var hdr []byte
+	err = scanForProfiles(ctx, s, l, func(j profileJob) error {
+		hdr = binary.AppendUvarint(hdr[:0], uint64(len(j.pid)))
+		hdr = append(hdr, j.pid...)
+		hdr = append(hdr, j.set[:]...)
+		hdr = binary.AppendUvarint(hdr, uint64(len(j.v)))
+		w := writers[fnv32(j.pid)%uint32(buckets)]
+		w.Write(hdr)
+		_, err := w.Write(j.v)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for i, w := range writers {
+		if err := w.Flush(); err != nil {
+			return fmt.Errorf("unify: import: spill file: %w", err)
+		}
+		if _, err := files[i].Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+	}
+	for i := range buckets {
+		err := build(func(emit func(profileJob)) error {
+			r := bufio.NewReaderSize(files[i], 256<<10)
+			for {
+				j, err := readSpilled(r)
+				if err == io.EOF {
+					return nil
+				}
+				if err != nil {
+					return fmt.Errorf("unify: import: spill file %d: %w", i, err)
+				}
+				emit(j)
+			}
+		})
+		if err != nil {
+			return err
+		}
+		files[i].Close()
+		os.Remove(files[i].Name())
+		runtime.GC() // the bucket's profiles are written: give the memory back before the next
+	}
+	return nil
+}
+
+func readSpilled(r *bufio.Reader) (profileJob, error) {
+	n, err := binary.ReadUvarint(r)
+	if err != nil {
+		return profileJob{}, err // io.EOF at the end
+	}
+	pid := make([]byte, n)
+	var j profileJob
+	if _, err := io.ReadFull(r, pid); err != nil {
+		return j, io.ErrUnexpectedEOF
+	}
+	if _, err := io.ReadFull(r, j.set[:]); err != nil {
+		return j, io.ErrUnexpectedEOF
+	}
+	if n, err = binary.ReadUvarint(r); err != nil {
+		return j, io.ErrUnexpectedEOF
+	}
+	j.pid, j.v = string(pid), make([]byte, n)
+	if _, err := io.ReadFull(r, j.v); err != nil {
+		return j, io.ErrUnexpectedEOF
+	}
+	return j, nil
 }
 
 func fnv32(s string) uint32 {

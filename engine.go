@@ -110,6 +110,9 @@ type Engine struct {
 	// load is being written, or was interrupted. Guarded by wmu.
 	loadPending bool
 
+	// bucketRecords overrides recordsPerBucket (tests).
+	bucketRecords int
+
 	mu     sync.Mutex
 	closed bool
 	notify chan struct{} // closed and replaced on every feed append

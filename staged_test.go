@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"iter"
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -174,5 +176,55 @@ func TestBulkImportRecordTwice(t *testing.T) {
 		if diff := cmp.Diff(identityMap(t, one), identityMap(t, e)); diff != "" {
 			t.Errorf("staged %v: identity maps differ (-ingest +import):\n%s", staged, diff)
 		}
+	}
+}
+
+// A bulk import too large to build all its profiles at once spills the
+// records to bucket files and builds a bucket at a time: the result is the
+// one-bucket result.
+func TestBulkImportInBuckets(t *testing.T) {
+	ctx := context.Background()
+	recs := stream(13, 700)
+	whole, _ := openBadger(t, t.TempDir())
+	if _, err := whole.Import(ctx, records(recs), unify.ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	bucketed, err := unify.Open(ctx, unify.Options{Dir: dir, PhoneRegion: "FI"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bucketed.Close()
+	unify.SetBucketRecords(bucketed, 100)
+	rep, err := bucketed.Import(ctx, records(recs), unify.ImportOptions{Mode: unify.ImportBulk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Added != int64(len(recs)) || rep.Mode != unify.ImportBulk {
+		t.Errorf("report: %+v", rep)
+	}
+	if diff := cmp.Diff(allProfiles(t, whole), allProfiles(t, bucketed), profileCmp...); diff != "" {
+		t.Errorf("profiles differ (-one bucket +seven):\n%s", diff)
+	}
+	if diff := cmp.Diff(identityMap(t, whole), identityMap(t, bucketed)); diff != "" {
+		t.Errorf("identity maps differ (-one bucket +seven):\n%s", diff)
+	}
+	// The bucket files are gone.
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ent := range ents {
+		if strings.HasPrefix(ent.Name(), "unify-import-") {
+			t.Errorf("spill directory %s left behind", ent.Name())
+		}
+	}
+	more := stream(14, 40)
+	for _, r := range more {
+		ingest(t, whole, r)
+		ingest(t, bucketed, r)
+	}
+	if diff := cmp.Diff(allProfiles(t, whole), allProfiles(t, bucketed), profileCmp...); diff != "" {
+		t.Errorf("after more ingests (-one bucket +seven):\n%s", diff)
 	}
 }

@@ -1,0 +1,5 @@
+package unify
+
+// SetBucketRecords makes bulk imports of e build profiles n records at a
+// time, so that tests reach the spilled path with a few hundred records.
+func SetBucketRecords(e *Engine, n int) { e.bucketRecords = n }
