@@ -1,0 +1,303 @@
+// Package extsort sorts key-value pairs that may not fit in memory. Add
+// buffers pairs; when the buffer is full they are sorted and written to a
+// run file. Merge reads the runs of one or more sorters back in key order.
+// Of pairs with equal keys the one added last wins (the later sorter, when
+// merging several), as in a store where the later write replaces the
+// earlier.
+//
+// A bulk import uses it to write a whole data set to an empty store in
+// key order (store.SortedLoader) without holding the data set in memory:
+//
+//	s, _ := extsort.New(extsort.Options{Dir: dir})
+//	defer s.Close()
+//	s.Add(k, v) // many times, from any goroutine
+//	for k, v := range extsort.Merge(&err, s) { ... }
+package extsort
+
+import (
+	"bufio"
+	"bytes"
+	"container/heap"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"os"
+	"slices"
+	"sync"
+)
+
+// Options configure a Sorter. The zero value buffers 128 MiB and writes
+// runs to the system's temporary directory.
+type Options struct {
+	// Dir is where run files go; "" means os.TempDir().
+	Dir string
+	// Memory is how many bytes of keys and values are buffered before a
+	// run is written; 0 means 128 MiB.
+	Memory int
+}
+
+// Sorter collects pairs. It is safe for concurrent use by Add; Merge must
+// not run concurrently with Add.
+type Sorter struct {
+	opts Options
+	mu   sync.Mutex
+	dir  string // created on the first spill
+	data []byte
+	ents []entry
+	runs []string
+	err  error
+}
+
+type entry struct {
+	off  int
+	klen int
+	vlen int
+}
+
+// ErrClosed is returned by Add after Close.
+var ErrClosed = errors.New("extsort: sorter closed")
+
+// New returns an empty Sorter.
+func New(opts Options) *Sorter {
+	if opts.Memory <= 0 {
+		opts.Memory = 128 << 20
+	}
+	return &Sorter{opts: opts}
+}
+
+// Add adds a pair; the slices are copied.
+func (s *Sorter) Add(key, value []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return s.err
+	}
+	if s.data == nil && s.ents == nil {
+		s.data = make([]byte, 0, min(s.opts.Memory, 1<<20))
+	}
+	s.ents = append(s.ents, entry{len(s.data), len(key), len(value)})
+	s.data = append(append(s.data, key...), value...)
+	if len(s.data) >= s.opts.Memory {
+		s.err = s.spill()
+		return s.err
+	}
+	return nil
+}
+
+func (s *Sorter) key(e entry) []byte { return s.data[e.off : e.off+e.klen] }
+func (s *Sorter) value(e entry) []byte {
+	return s.data[e.off+e.klen : e.off+e.klen+e.vlen]
+}
+
+// sortBuffer sorts the buffered entries by key and keeps the last of
+// equal keys.
+func (s *Sorter) sortBuffer() {
+	slices.SortStableFunc(s.ents, func(a, b entry) int { return bytes.Compare(s.key(a), s.key(b)) })
+	out := s.ents[:0]
+	for i, e := range s.ents {
+		if i+1 < len(s.ents) && bytes.Equal(s.key(e), s.key(s.ents[i+1])) {
+			continue // a later pair has the same key
+		}
+		out = append(out, e)
+	}
+	s.ents = out
+}
+
+func (s *Sorter) spill() error {
+	if len(s.ents) == 0 {
+		return nil
+	}
+	if s.dir == "" {
+		dir, err := os.MkdirTemp(s.opts.Dir, "unify-sort-")
+		if err != nil {
+			return fmt.Errorf("extsort: %w", err)
+		}
+		s.dir = dir
+	}
+	s.sortBuffer()
+	name := fmt.Sprintf("%s/run-%d", s.dir, len(s.runs))
+	f, err := os.Create(name)
+	if err != nil {
+		return fmt.Errorf("extsort: %w", err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	var hdr [2 * binary.MaxVarintLen64]byte
+	for _, e := range s.ents {
+		n := binary.PutUvarint(hdr[:], uint64(e.klen))
+		n += binary.PutUvarint(hdr[n:], uint64(e.vlen))
+		w.Write(hdr[:n])
+		w.Write(s.data[e.off : e.off+e.klen+e.vlen])
+	}
+	err = w.Flush()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("extsort: writing a run: %w", err)
+	}
+	s.runs = append(s.runs, name)
+	s.data, s.ents = s.data[:0], s.ents[:0]
+	return nil
+}
+
+// Close removes the run files; the Sorter cannot be used after.
+func (s *Sorter) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.err = ErrClosed
+	s.data, s.ents, s.runs = nil, nil, nil
+	if s.dir != "" {
+		return os.RemoveAll(s.dir)
+	}
+	return nil
+}
+
+// cursor reads one sorted source: a run file or a sorted buffer.
+type cursor struct {
+	rank  int // later sources win ties
+	key   []byte
+	value []byte
+	next  func() (bool, error)
+}
+
+type cursorHeap []*cursor
+
+func (h cursorHeap) Len() int { return len(h) }
+func (h cursorHeap) Less(i, j int) bool {
+	if c := bytes.Compare(h[i].key, h[j].key); c != 0 {
+		return c < 0
+	}
+	return h[i].rank > h[j].rank
+}
+func (h cursorHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *cursorHeap) Push(x any)   { *h = append(*h, x.(*cursor)) }
+func (h *cursorHeap) Pop() any {
+	old := *h
+	c := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return c
+}
+
+func fileCursor(name string, rank int) (*cursor, func(), error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, nil, fmt.Errorf("extsort: %w", err)
+	}
+	r := bufio.NewReaderSize(f, 256<<10)
+	c := &cursor{rank: rank}
+	c.next = func() (bool, error) {
+		klen, err := binary.ReadUvarint(r)
+		if err == io.EOF {
+			return false, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("extsort: reading %s: %w", name, err)
+		}
+		vlen, err := binary.ReadUvarint(r)
+		if err != nil {
+			return false, fmt.Errorf("extsort: reading %s: %w", name, io.ErrUnexpectedEOF)
+		}
+		c.key = slices.Grow(c.key[:0], int(klen))[:klen]
+		c.value = slices.Grow(c.value[:0], int(vlen))[:vlen]
+		if _, err := io.ReadFull(r, c.key); err != nil {
+			return false, fmt.Errorf("extsort: reading %s: %w", name, io.ErrUnexpectedEOF)
+		}
+		if _, err := io.ReadFull(r, c.value); err != nil {
+			return false, fmt.Errorf("extsort: reading %s: %w", name, io.ErrUnexpectedEOF)
+		}
+		return true, nil
+	}
+	return c, func() { f.Close() }, nil
+}
+
+func (s *Sorter) bufferCursor(rank int) *cursor {
+	s.sortBuffer()
+	i := 0
+	c := &cursor{rank: rank}
+	c.next = func() (bool, error) {
+		if i == len(s.ents) {
+			return false, nil
+		}
+		c.key, c.value = s.key(s.ents[i]), s.value(s.ents[i])
+		i++
+		return true, nil
+	}
+	return c
+}
+
+// Merge yields the pairs of the sorters in key order, each key once: of
+// equal keys, the one added last to the last sorter that has it. The
+// slices are valid until the next iteration. It stops at the first error,
+// which it stores in *errp. The sorters must not be added to meanwhile.
+func Merge(errp *error, sorters ...*Sorter) iter.Seq2[[]byte, []byte] {
+	return func(yield func([]byte, []byte) bool) {
+		*errp = nil
+		var h cursorHeap
+		var closers []func()
+		defer func() {
+			for _, c := range closers {
+				c()
+			}
+		}()
+		add := func(c *cursor) error {
+			ok, err := c.next()
+			if ok {
+				h = append(h, c)
+			}
+			return err
+		}
+		rank := 0
+		for _, s := range sorters {
+			s.mu.Lock()
+			err := s.err
+			s.mu.Unlock()
+			if err != nil {
+				*errp = err
+				return
+			}
+			for _, name := range s.runs {
+				c, closer, err := fileCursor(name, rank)
+				rank++
+				if err != nil {
+					*errp = err
+					return
+				}
+				closers = append(closers, closer)
+				if err := add(c); err != nil {
+					*errp = err
+					return
+				}
+			}
+			if err := add(s.bufferCursor(rank)); err != nil {
+				*errp = err
+				return
+			}
+			rank++
+		}
+		heap.Init(&h)
+		var last []byte
+		first := true
+		for h.Len() > 0 {
+			c := h[0]
+			if first || !bytes.Equal(c.key, last) {
+				if !yield(c.key, c.value) {
+					return
+				}
+				last = append(last[:0], c.key...)
+				first = false
+			}
+			ok, err := c.next()
+			if err != nil {
+				*errp = err
+				return
+			}
+			if ok {
+				heap.Fix(&h, 0)
+			} else {
+				heap.Pop(&h)
+			}
+		}
+	}
+}
