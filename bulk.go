@@ -17,7 +17,6 @@ import (
 	"github.com/unifycdp/unify/identity"
 	"github.com/unifycdp/unify/profile"
 	"github.com/unifycdp/unify/store"
-	"github.com/unifycdp/unify/store/memstore"
 )
 
 // The bulk path loads history into an empty store without resolving record
@@ -36,30 +35,43 @@ var loadMarkerKey = store.AppendString(store.AppendString(nil, "a"), "load-pendi
 
 type bulkLoad struct {
 	e      *Engine
-	s      store.Store // where the load is built: the engine's store, or memory when staged
-	w      store.Batch
+	t      bulkTarget  // where the load is built
+	staged *sortTarget // t when staged
+	w      store.Batch // the records
 	loader *identity.Loader
 }
 
 // startBulk starts a bulk load into the engine's (empty) store or, staged,
-// into a memory store that finish then writes to the engine's store in
-// one sorted pass.
+// into sorted runs on disk that finish then writes to the engine's store
+// in one sorted pass.
 func (e *Engine) startBulk(ctx context.Context, staged bool) (*bulkLoad, error) {
-	s := e.s
+	b := &bulkLoad{e: e, t: storeTarget{e.s}, loader: e.graph.NewLoader(identity.LoaderOptions{})}
 	if staged {
-		s = memstore.New()
+		// Next to the store's files when it has a directory: the
+		// system's temporary directory may be in memory.
+		b.staged = newSortTarget(e.opts.Dir, e.sortMemory)
+		b.t = b.staged
 	}
-	if err := store.Retry(ctx, s, func(tx store.Tx) error { return tx.Set(bulkMarkerKey, []byte{1}) }, store.RetryOptions{}); err != nil {
-		return nil, err
+	err := b.t.mark(ctx)
+	if err == nil {
+		b.w, err = b.t.recordWriter(ctx)
 	}
-	w, err := store.NewWriter(ctx, s)
 	if err != nil {
+		b.cancel()
 		return nil, err
 	}
-	return &bulkLoad{e: e, s: s, w: w, loader: e.graph.NewLoader(identity.LoaderOptions{})}, nil
+	return b, nil
 }
 
-func (b *bulkLoad) cancel() { b.w.Cancel() }
+// cancel releases what the load holds; after finish it does nothing more.
+func (b *bulkLoad) cancel() {
+	if b.w != nil {
+		b.w.Cancel()
+	}
+	if b.staged != nil {
+		b.staged.close()
+	}
+}
 
 // add writes a chunk of prepared records and hands their identifiers to
 // the loader.
@@ -91,7 +103,7 @@ func (b *bulkLoad) finish(ctx context.Context, rep *ImportReport, phase func(str
 	if errors.Is(err, identity.ErrDuplicateRecords) {
 		// A record came twice: the store holds its later version, and the
 		// loader, which keeps no record keys, starts again from the store.
-		if b.loader, err = b.e.loadStored(ctx, b.s); err != nil {
+		if b.loader, err = b.e.loadStored(ctx, b.t); err != nil {
 			return err
 		}
 		added := int64(b.loader.Records())
@@ -104,47 +116,28 @@ func (b *bulkLoad) finish(ctx context.Context, rep *ImportReport, phase func(str
 	}
 	rep.Warnings = append(rep.Warnings, gr.Warnings...)
 	phase("graph and profiles")
-	n, err := b.e.writeDerived(ctx, b.s, b.loader)
+	n, err := b.e.writeDerived(ctx, b.t, b.loader)
 	if err != nil {
 		return err
 	}
 	rep.Profiles, rep.Changes = n, n
-	if b.s != b.e.s {
+	if b.staged != nil {
 		phase("writing")
-		return b.e.loadStaged(ctx, b.s)
+		return b.e.loadStaged(ctx, b.staged)
 	}
 	return nil
 }
 
 // loadStaged writes a staged load into the engine's empty store in one
 // sorted pass, its first key marking the load as under way until the end.
-func (e *Engine) loadStaged(ctx context.Context, staged store.Store) error {
+func (e *Engine) loadStaged(ctx context.Context, staged *sortTarget) error {
 	sl, ok := e.s.(store.SortedLoader)
 	if !ok {
 		return fmt.Errorf("unify: staged import: the store cannot load sorted data")
 	}
-	if err := store.Retry(ctx, staged, func(tx store.Tx) error { return tx.Set(loadMarkerKey, []byte{1}) }, store.RetryOptions{}); err != nil {
-		return err
-	}
 	e.loadPending = true // until the marker is gone from the store
 	var iterErr error
-	kvs := func(yield func([]byte, []byte) bool) {
-		iterErr = staged.View(ctx, func(tx store.Tx) error {
-			it := tx.Iterate(store.IterOptions{})
-			defer it.Close()
-			for it.Next() {
-				v, err := it.Value()
-				if err != nil {
-					return err
-				}
-				if !yield(it.Key(), v) {
-					return nil
-				}
-			}
-			return it.Err()
-		})
-	}
-	if err := sl.LoadSorted(ctx, kvs); err != nil {
+	if err := sl.LoadSorted(ctx, staged.all(&iterErr)); err != nil {
 		if errors.Is(err, store.ErrNotEmpty) {
 			e.loadPending = false // it wrote nothing
 		}
@@ -167,10 +160,10 @@ func (e *Engine) loadStaged(ctx context.Context, staged store.Store) error {
 // entries it appended. Overlapping the two keeps Badger's write goroutine
 // busy while profiles are built: a 1M import took 48-50 s against 56-60 s
 // one after the other.
-func (e *Engine) writeDerived(ctx context.Context, s store.Store, l *identity.Loader) (int, error) {
+func (e *Engine) writeDerived(ctx context.Context, t bulkTarget, l *identity.Loader) (int, error) {
 	graphDone := make(chan error, 1)
 	go func() {
-		w, err := store.NewWriter(ctx, s)
+		w, err := t.newBatch(ctx)
 		if err == nil {
 			if err = l.Write(w); err == nil {
 				err = w.Flush()
@@ -179,7 +172,7 @@ func (e *Engine) writeDerived(ctx context.Context, s store.Store, l *identity.Lo
 		}
 		graphDone <- err
 	}()
-	n, err := e.buildProfiles(ctx, s, l)
+	n, err := e.buildProfiles(ctx, t, l)
 	if gerr := <-graphDone; err == nil {
 		err = gerr
 	}
@@ -187,7 +180,7 @@ func (e *Engine) writeDerived(ctx context.Context, s store.Store, l *identity.Lo
 		return 0, err
 	}
 	// Only now is everything the marker guards in place.
-	if err := store.Retry(ctx, s, func(tx store.Tx) error { return tx.Delete(bulkMarkerKey) }, store.RetryOptions{}); err != nil {
+	if err := t.unmark(ctx); err != nil {
 		return 0, err
 	}
 	if n > 0 {
@@ -212,21 +205,21 @@ type profileJob struct {
 // the feed. To bound memory the profiles are built a bucket at a time:
 // with more than one bucket, one pass over the records writes each to its
 // profile's bucket file, and the buckets are built from the files.
-func (e *Engine) buildProfiles(ctx context.Context, s store.Store, l *identity.Loader) (int, error) {
+func (e *Engine) buildProfiles(ctx context.Context, t bulkTarget, l *identity.Loader) (int, error) {
 	var pids []string
 	linked := map[string]func(identity.ID) bool{}
 	for pid, ids := range l.Profiles() {
 		pids = append(pids, pid)
 		linked[pid] = memberFilter(ids)
 	}
-	w, err := store.NewWriter(ctx, s)
+	w, err := t.newBatch(ctx)
 	if err != nil {
 		return 0, err
 	}
 	defer w.Cancel()
 	var segChanges []Change
 	build := func(feed func(emit func(profileJob)) error) error {
-		profiles, err := e.buildBucket(ctx, s, l, linked, feed)
+		profiles, err := e.buildBucket(ctx, t, l, linked, feed)
 		if err != nil {
 			return err
 		}
@@ -249,25 +242,16 @@ func (e *Engine) buildProfiles(ctx context.Context, s store.Store, l *identity.L
 	buckets := max(1, (l.Records()+per-1)/per)
 	if buckets == 1 {
 		err = build(func(emit func(profileJob)) error {
-			return scanForProfiles(ctx, s, l, func(j profileJob) error { emit(j); return nil })
+			return scanForProfiles(ctx, t, l, func(j profileJob) error { emit(j); return nil })
 		})
 	} else {
-		err = e.buildSpilled(ctx, s, l, buckets, build)
+		err = e.buildSpilled(ctx, t, l, buckets, build)
 	}
 	if err != nil {
 		return 0, err
 	}
 	// The feed: one ProfileCreated per profile, after what it already holds.
-	var seq uint64
-	err = s.View(ctx, func(tx store.Tx) error {
-		b, err := tx.Get(feedSeqKey)
-		if err == nil && len(b) == 8 {
-			seq = binary.BigEndian.Uint64(b)
-		} else if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-		return nil
-	})
+	seq, err := t.feedSeq(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -300,54 +284,37 @@ func (e *Engine) buildProfiles(ctx context.Context, s store.Store, l *identity.L
 
 // scanForProfiles reads every stored record with its identifier set and
 // profile. The value it hands on is the caller's to keep.
-func scanForProfiles(ctx context.Context, s store.Store, l *identity.Loader, fn func(profileJob) error) error {
-	prefix := store.AppendString(nil, "r")
-	return s.View(ctx, func(tx store.Tx) error {
-		it := tx.Iterate(store.IterOptions{Prefix: prefix})
-		defer it.Close()
-		for n := 0; it.Next(); n++ {
-			if n%4096 == 0 {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
+func scanForProfiles(ctx context.Context, t bulkTarget, l *identity.Loader, fn func(profileJob) error) error {
+	return t.records(ctx, func(k, v []byte) error {
+		src, id, err := decodeRecordKey(k)
+		if err != nil {
+			return err
+		}
+		set, ok := l.RecordSet(src, id)
+		if !ok {
+			// Two records share a key hash (or the record is unknown):
+			// its identifiers name its set.
+			var r profile.Record
+			if err := r.UnmarshalBinary(v); err != nil {
+				return fmt.Errorf("unify: stored record %s/%s: %w", src, id, err)
 			}
-			src, id, err := decodeRecordKey(it.Key())
-			if err != nil {
-				return err
-			}
-			v, err := it.Value()
-			if err != nil {
-				return err
-			}
-			set, ok := l.RecordSet(src, id)
-			if !ok {
-				// Two records share a key hash (or the record is
-				// unknown): its identifiers name its set.
-				var r profile.Record
-				if err := r.UnmarshalBinary(v); err != nil {
-					return fmt.Errorf("unify: stored record %s/%s: %w", src, id, err)
-				}
-				if set, ok = l.SetOf(linkingIDs(&r)); !ok {
-					return fmt.Errorf("unify: record %s/%s is not in the loaded graph", src, id)
-				}
-			}
-			if err := fn(profileJob{l.SetProfile(set), set, store.Copy(v)}); err != nil {
-				return err
+			if set, ok = l.SetOf(linkingIDs(&r)); !ok {
+				return fmt.Errorf("unify: record %s/%s is not in the loaded graph", src, id)
 			}
 		}
-		return it.Err()
+		return fn(profileJob{l.SetProfile(set), set, store.Copy(v)})
 	})
 }
 
 // buildBucket builds the profiles of the records feed emits: each worker
 // decodes and applies the records of its own share of the profiles, and
 // writes the graph's entries of those records.
-func (e *Engine) buildBucket(ctx context.Context, s store.Store, l *identity.Loader, linked map[string]func(identity.ID) bool, feed func(emit func(profileJob)) error) (map[string]*profile.Profile, error) {
+func (e *Engine) buildBucket(ctx context.Context, t bulkTarget, l *identity.Loader, linked map[string]func(identity.ID) bool, feed func(emit func(profileJob)) error) (map[string]*profile.Profile, error) {
 	workers := runtime.GOMAXPROCS(0)
 	batches := make([]store.Batch, workers)
 	for i := range workers {
 		var err error
-		if batches[i], err = store.NewWriter(ctx, s); err != nil {
+		if batches[i], err = t.newBatch(ctx); err != nil {
 			for _, bw := range batches[:i] {
 				bw.Cancel()
 			}
@@ -410,7 +377,7 @@ func (e *Engine) buildBucket(ctx context.Context, s store.Store, l *identity.Loa
 // buildSpilled writes every record to its profile's bucket file in one
 // pass over the store, then builds the buckets one at a time from the
 // files (sequential reads, instead of a pass over the store per bucket).
-func (e *Engine) buildSpilled(ctx context.Context, s store.Store, l *identity.Loader, buckets int, build func(feed func(emit func(profileJob)) error) error) error {
+func (e *Engine) buildSpilled(ctx context.Context, t bulkTarget, l *identity.Loader, buckets int, build func(feed func(emit func(profileJob)) error) error) error {
 	// Next to the store's files when it has a directory: the system's
 	// temporary directory may be in memory.
 	dir, err := os.MkdirTemp(e.opts.Dir, "unify-import-")
@@ -428,7 +395,7 @@ func (e *Engine) buildSpilled(ctx context.Context, s store.Store, l *identity.Lo
 		writers[i] = bufio.NewWriterSize(files[i], 256<<10)
 	}
 	var hdr []byte
-	err = scanForProfiles(ctx, s, l, func(j profileJob) error {
+	err = scanForProfiles(ctx, t, l, func(j profileJob) error {
 		hdr = binary.AppendUvarint(hdr[:0], uint64(len(j.pid)))
 		hdr = append(hdr, j.pid...)
 		hdr = append(hdr, j.set[:]...)
@@ -564,7 +531,7 @@ func (e *Engine) recoverBulk(ctx context.Context, rep *ImportReport) error {
 	if err := w.Flush(); err != nil {
 		return err
 	}
-	l, err := e.loadStored(ctx, e.s)
+	l, err := e.loadStored(ctx, storeTarget{e.s})
 	if err != nil {
 		return err
 	}
@@ -573,37 +540,20 @@ func (e *Engine) recoverBulk(ctx context.Context, rep *ImportReport) error {
 		return err
 	}
 	rep.Warnings = append(rep.Warnings, gr.Warnings...)
-	_, err = e.writeDerived(ctx, e.s, l)
+	_, err = e.writeDerived(ctx, storeTarget{e.s}, l)
 	return err
 }
 
 // loadStored hands every record in s to a new Loader.
-func (e *Engine) loadStored(ctx context.Context, s store.Store) (*identity.Loader, error) {
+func (e *Engine) loadStored(ctx context.Context, t bulkTarget) (*identity.Loader, error) {
 	l := e.graph.NewLoader(identity.LoaderOptions{Distinct: true})
-	err := s.View(ctx, func(tx store.Tx) error {
-		prefix := store.AppendString(nil, "r")
-		it := tx.Iterate(store.IterOptions{Prefix: prefix})
-		defer it.Close()
-		var r profile.Record
-		for n := 0; it.Next(); n++ {
-			if n%4096 == 0 {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-			}
-			v, err := it.Value()
-			if err != nil {
-				return err
-			}
-			r = profile.Record{}
-			if err := r.UnmarshalBinary(v); err != nil {
-				return fmt.Errorf("unify: stored record %x: %w", it.Key(), err)
-			}
-			if err := l.Add(identity.NewRecordKey(r.Time, r.Source, r.ID), linkingIDs(&r)); err != nil {
-				return err
-			}
+	var r profile.Record
+	err := t.records(ctx, func(k, v []byte) error {
+		r = profile.Record{}
+		if err := r.UnmarshalBinary(v); err != nil {
+			return fmt.Errorf("unify: stored record %x: %w", k, err)
 		}
-		return it.Err()
+		return l.Add(identity.NewRecordKey(r.Time, r.Source, r.ID), linkingIDs(&r))
 	})
 	return l, err
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"hash/maphash"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -110,8 +112,9 @@ type Engine struct {
 	// load is being written, or was interrupted. Guarded by wmu.
 	loadPending bool
 
-	// bucketRecords overrides recordsPerBucket (tests).
-	bucketRecords int
+	// bucketRecords and sortMemory override recordsPerBucket and the
+	// staged import's sort buffers (tests).
+	bucketRecords, sortMemory int
 
 	mu     sync.Mutex
 	closed bool
@@ -158,6 +161,7 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 			return nil, fmt.Errorf("unify: %w", err)
 		}
 		e.s, e.owns = bs, true
+		removeImportLeftovers(opts.Dir, e.log)
 	}
 	err = e.s.View(ctx, func(tx store.Tx) error {
 		_, err := tx.Get(loadMarkerKey)
@@ -255,4 +259,19 @@ func profileKey(pid string) []byte {
 
 func (e *Engine) profileOptions(linked func(identity.ID) bool) profile.Options {
 	return profile.Options{Survivorship: e.opts.Survivorship, Linked: linked}
+}
+
+// removeImportLeftovers removes the temporary files that an import
+// interrupted by a crash left in dir (bulk imports spill there; see
+// ImportBulk). The store is open, so no import of another engine is
+// running in it.
+func removeImportLeftovers(dir string, log *slog.Logger) {
+	for _, pattern := range []string{"unify-import-*", "unify-sort-*"} {
+		names, _ := filepath.Glob(filepath.Join(dir, pattern))
+		for _, name := range names {
+			if err := os.RemoveAll(name); err != nil {
+				log.Warn("unify: removing an interrupted import's temporary files", "path", name, "err", err)
+			}
+		}
+	}
 }

@@ -31,13 +31,15 @@ type ImportOptions struct {
 	Progress func(ImportProgress)
 	// Mode chooses how identity is resolved; the zero value is ImportAuto.
 	Mode ImportMode
-	// Staged builds a bulk import into an empty store in memory first and
-	// then writes it to the store in one sorted pass (store.SortedLoader;
-	// Badger writes its tables directly): a million records went into
-	// Badger in 29-31 s instead of ~50 s. But the whole data set is held in
-	// memory, and the store shows nothing of the import until its end. An
-	// interrupted staged import leaves nothing behind: until the next
-	// Import removes what it had written, other writes fail with
+	// Staged builds a bulk import into an empty store in sorted runs on
+	// disk first (in Options.Dir, or the system's temporary directory for
+	// an engine on another store; about the size of the data set) and then
+	// writes it to the store in one sorted pass (store.SortedLoader;
+	// Badger writes its tables directly, skipping its memtables and
+	// compactions). Memory stays that of a direct bulk import plus two
+	// 128 MiB sort buffers, but the store shows nothing of the import until
+	// its end. An interrupted staged import leaves nothing behind: until
+	// the next Import removes what it had written, other writes fail with
 	// ErrImportPending, and its data must be imported again. Ignored when
 	// the import is not a bulk load into an empty store or the store is not
 	// a SortedLoader.

@@ -57,6 +57,7 @@ func TestStagedImportEqualsBulk(t *testing.T) {
 		t.Fatal(err)
 	}
 	staged, _ := openBadger(t, t.TempDir())
+	unify.SetSortMemory(staged, 4096) // sorted runs of a few dozen keys
 	rep, err := staged.Import(ctx, records(recs), unify.ImportOptions{ChunkSize: 64, Staged: true})
 	if err != nil {
 		t.Fatal(err)
@@ -163,6 +164,7 @@ func TestBulkImportRecordTwice(t *testing.T) {
 	}
 	for _, staged := range []bool{false, true} {
 		e, _ := openBadger(t, t.TempDir())
+		unify.SetSortMemory(e, 2048)
 		rep, err := e.Import(ctx, records(all), unify.ImportOptions{ChunkSize: 64, Staged: staged, Mode: unify.ImportBulk})
 		if err != nil {
 			t.Fatal(err)
@@ -226,5 +228,34 @@ func TestBulkImportInBuckets(t *testing.T) {
 	}
 	if diff := cmp.Diff(allProfiles(t, whole), allProfiles(t, bucketed), profileCmp...); diff != "" {
 		t.Errorf("after more ingests (-one bucket +seven):\n%s", diff)
+	}
+}
+
+// Temporary files an import left behind when its process died go when the
+// engine opens its directory again.
+func TestOpenRemovesImportLeftovers(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	e, err := unify.Open(ctx, unify.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Close()
+	for _, name := range []string{"unify-import-123", "unify-sort-456"} {
+		if err := os.MkdirAll(dir+"/"+name, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(dir+"/"+name+"/run-0", []byte("x"), 0o644)
+	}
+	e, err = unify.Open(ctx, unify.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	ents, _ := os.ReadDir(dir)
+	for _, ent := range ents {
+		if strings.HasPrefix(ent.Name(), "unify-") {
+			t.Errorf("%s left in the store's directory", ent.Name())
+		}
 	}
 }
