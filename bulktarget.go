@@ -131,8 +131,8 @@ func (t *sortTarget) records(ctx context.Context, fn func(key, value []byte) err
 }
 
 func (t *sortTarget) feedSeq(context.Context) (uint64, error) { return 0, nil } // an empty store
-func (t *sortTarget) mark(context.Context) error             { return nil }    // nothing is in the store yet
-func (t *sortTarget) unmark(context.Context) error           { return nil }
+func (t *sortTarget) mark(context.Context) error              { return nil }    // nothing is in the store yet
+func (t *sortTarget) unmark(context.Context) error            { return nil }
 
 // all yields every key of the load in order, the load marker first.
 func (t *sortTarget) all(errp *error) iter.Seq2[[]byte, []byte] {
@@ -156,4 +156,5 @@ func (b sorterBatch) Delete(key []byte) error {
 
 func (b sorterBatch) Flush() error { return nil }
 func (b sorterBatch) Cancel()      {}
+
 var _ store.Batch = sorterBatch{}
