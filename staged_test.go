@@ -65,20 +65,26 @@ func TestStagedImportEqualsBulk(t *testing.T) {
 	if rep.Mode != unify.ImportBulk || rep.Added != int64(len(recs)) {
 		t.Errorf("staged import report: %+v", rep)
 	}
-	if diff := cmp.Diff(allProfiles(t, direct), allProfiles(t, staged), profileCmp...); diff != "" {
-		t.Errorf("profiles differ (-direct +staged):\n%s", diff)
+	sameThenIngest(t, direct, staged, "-direct +staged", 8)
+}
+
+// sameThenIngest checks that a and b hold the same profiles and identity
+// map, then that they stay the same as records are ingested into both:
+// a loaded store goes on like any other.
+func sameThenIngest(t *testing.T, a, b *unify.Engine, sides string, seed uint64) {
+	t.Helper()
+	if diff := cmp.Diff(allProfiles(t, a), allProfiles(t, b), profileCmp...); diff != "" {
+		t.Errorf("profiles differ (%s):\n%s", sides, diff)
 	}
-	if diff := cmp.Diff(identityMap(t, direct), identityMap(t, staged)); diff != "" {
-		t.Errorf("identity maps differ (-direct +staged):\n%s", diff)
+	if diff := cmp.Diff(identityMap(t, a), identityMap(t, b)); diff != "" {
+		t.Errorf("identity maps differ (%s):\n%s", sides, diff)
 	}
-	// The loaded store goes on like any other.
-	more := stream(8, 50)
-	for _, r := range more {
-		ingest(t, direct, r)
-		ingest(t, staged, r)
+	for _, r := range stream(seed, 50) {
+		ingest(t, a, r)
+		ingest(t, b, r)
 	}
-	if diff := cmp.Diff(allProfiles(t, direct), allProfiles(t, staged), profileCmp...); diff != "" {
-		t.Errorf("after more ingests (-direct +staged):\n%s", diff)
+	if diff := cmp.Diff(allProfiles(t, a), allProfiles(t, b), profileCmp...); diff != "" {
+		t.Errorf("after more ingests (%s):\n%s", sides, diff)
 	}
 }
 
@@ -205,12 +211,6 @@ func TestBulkImportInBuckets(t *testing.T) {
 	if rep.Added != int64(len(recs)) || rep.Mode != unify.ImportBulk {
 		t.Errorf("report: %+v", rep)
 	}
-	if diff := cmp.Diff(allProfiles(t, whole), allProfiles(t, bucketed), profileCmp...); diff != "" {
-		t.Errorf("profiles differ (-one bucket +seven):\n%s", diff)
-	}
-	if diff := cmp.Diff(identityMap(t, whole), identityMap(t, bucketed)); diff != "" {
-		t.Errorf("identity maps differ (-one bucket +seven):\n%s", diff)
-	}
 	// The bucket files are gone.
 	ents, err := os.ReadDir(dir)
 	if err != nil {
@@ -221,14 +221,7 @@ func TestBulkImportInBuckets(t *testing.T) {
 			t.Errorf("spill directory %s left behind", ent.Name())
 		}
 	}
-	more := stream(14, 40)
-	for _, r := range more {
-		ingest(t, whole, r)
-		ingest(t, bucketed, r)
-	}
-	if diff := cmp.Diff(allProfiles(t, whole), allProfiles(t, bucketed), profileCmp...); diff != "" {
-		t.Errorf("after more ingests (-one bucket +seven):\n%s", diff)
-	}
+	sameThenIngest(t, whole, bucketed, "-one bucket +seven", 14)
 }
 
 // Temporary files an import left behind when its process died go when the
