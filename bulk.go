@@ -123,6 +123,7 @@ func (b *bulkLoad) finish(ctx context.Context, rep *ImportReport, phase func(str
 	rep.Profiles, rep.Changes = n, n
 	if b.staged != nil {
 		phase("writing")
+		b.loader = nil // resolution's memory is not needed any more
 		return b.e.loadStaged(ctx, b.staged)
 	}
 	return nil

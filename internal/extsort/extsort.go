@@ -74,8 +74,10 @@ func (s *Sorter) Add(key, value []byte) error {
 	if s.err != nil {
 		return s.err
 	}
-	if s.data == nil && s.ents == nil {
-		s.data = make([]byte, 0, min(s.opts.Memory, 1<<20))
+	if s.data == nil {
+		// The whole buffer at once: growing it by appends would copy it
+		// over and over and could leave twice the memory asked for.
+		s.data = make([]byte, 0, s.opts.Memory+len(key)+len(value))
 	}
 	s.ents = append(s.ents, entry{len(s.data), len(key), len(value)})
 	s.data = append(append(s.data, key...), value...)
