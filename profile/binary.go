@@ -163,8 +163,22 @@ func (r *reader) uvarint() uint64 {
 	return r.uvarintSlow()
 }
 
+// uvarintSlow reads a uvarint of more than one byte (times take five or
+// six), or fails. It is binary.Uvarint unrolled: that loop costs a good
+// part of decoding a profile.
 func (r *reader) uvarintSlow() uint64 {
-	v, n := binary.Uvarint(r.b[r.off:])
+	b := r.b[r.off:]
+	if len(b) >= 6 && b[5] < 0x80 && b[1]&b[2]&b[3]&b[4] >= 0x80 && b[0] >= 0x80 {
+		r.off += 6
+		return uint64(b[0]&0x7f) | uint64(b[1]&0x7f)<<7 | uint64(b[2]&0x7f)<<14 |
+			uint64(b[3]&0x7f)<<21 | uint64(b[4]&0x7f)<<28 | uint64(b[5])<<35
+	}
+	if len(b) >= 5 && b[4] < 0x80 && b[0]&b[1]&b[2]&b[3] >= 0x80 {
+		r.off += 5
+		return uint64(b[0]&0x7f) | uint64(b[1]&0x7f)<<7 | uint64(b[2]&0x7f)<<14 |
+			uint64(b[3]&0x7f)<<21 | uint64(b[4])<<28
+	}
+	v, n := binary.Uvarint(b)
 	if n <= 0 {
 		r.fail("bad varint")
 		return 0

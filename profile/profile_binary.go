@@ -396,7 +396,15 @@ func (r *preader) strs(pool *[]string, sorted bool) []string {
 	return s
 }
 
-func (r *preader) value() Value { return r.valueWith(r.str) }
+// value reads a Value: valueWith written out, without the call through
+// a function value for the string.
+func (r *preader) value() Value {
+	if r.off < len(r.b) && r.b[r.off] == byte(ValueString) {
+		r.off++
+		return Value{kind: ValueString, s: r.str()}
+	}
+	return r.valueWith(r.str)
+}
 
 func (r *preader) id() identity.ID {
 	return identity.ID{Type: identity.Type(r.str()), Value: r.str()}
