@@ -47,9 +47,10 @@
 // the profiles that merely gained records; ImportAuto uses the incremental
 // path there, which reports everything.
 //
-// A staged import (ImportOptions.Staged) holds the whole data set in
-// memory before it writes anything to the store; use it for a first load
-// that fits in memory. If it is interrupted, writes fail with
-// ErrImportPending until the next Import removes what it had written; its
-// data must then be imported again.
+// A first load into the engine's own Badger store is staged (see
+// Staging): it is built in sorted runs on disk and written in one pass at
+// the end. If it is interrupted, writes fail with ErrImportPending until
+// the next Import removes what it had written; its data must then be
+// imported again. StageNever writes as it goes instead, and the next
+// Import finishes an interrupted load from the records that landed.
 package unify

@@ -33,7 +33,7 @@ var (
 	// ErrBadCursor: a timeline cursor that Timeline did not make.
 	ErrBadCursor = errors.New("unify: bad timeline cursor")
 	// ErrImportPending: the store holds part of a staged import that did
-	// not finish (ImportOptions.Staged). Writes other than Import are
+	// not finish (see Staging). Writes other than Import are
 	// refused until an Import discards it: they would be discarded with it.
 	ErrImportPending = errors.New("unify: an interrupted staged import is pending; run Import first")
 )

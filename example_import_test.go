@@ -31,7 +31,7 @@ func ExampleEngine_ImportJSONLines() {
 {"source":"webstore","id":"C2","kind":"customer","time":"2024-01-03T11:00:00Z","identifiers":[{"type":"customer_id","value":"185079192"},{"type":"email","value":"risto@example.fi"}],"customer":{"first_name":"Risto"}}
 not json
 `)
-	rep, err := eng.ImportJSONLines(ctx, history, unify.ImportOptions{Staged: true})
+	rep, err := eng.ImportJSONLines(ctx, history, unify.ImportOptions{Staging: unify.StageAlways})
 	if err != nil {
 		panic(err)
 	}

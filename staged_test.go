@@ -58,7 +58,7 @@ func TestStagedImportEqualsBulk(t *testing.T) {
 	}
 	staged, _ := openBadger(t, t.TempDir())
 	unify.SetSortMemory(staged, 4096) // sorted runs of a few dozen keys
-	rep, err := staged.Import(ctx, records(recs), unify.ImportOptions{ChunkSize: 64, Staged: true})
+	rep, err := staged.Import(ctx, records(recs), unify.ImportOptions{ChunkSize: 64, Staging: unify.StageAlways})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestInterruptedStagedImportIsDiscarded(t *testing.T) {
 	ctx := context.Background()
 	recs := stream(9, 300)
 	full, fullStore := openBadger(t, t.TempDir())
-	if _, err := full.Import(ctx, records(recs), unify.ImportOptions{Staged: true}); err != nil {
+	if _, err := full.Import(ctx, records(recs), unify.ImportOptions{Staging: unify.StageAlways}); err != nil {
 		t.Fatal(err)
 	}
 	// What a staged load writes, in order, begins with its marker.
@@ -168,21 +168,21 @@ func TestBulkImportRecordTwice(t *testing.T) {
 	for _, r := range all {
 		ingest(t, one, r)
 	}
-	for _, staged := range []bool{false, true} {
+	for _, staged := range []unify.Staging{unify.StageNever, unify.StageAlways} {
 		e, _ := openBadger(t, t.TempDir())
 		unify.SetSortMemory(e, 2048)
-		rep, err := e.Import(ctx, records(all), unify.ImportOptions{ChunkSize: 64, Staged: staged, Mode: unify.ImportBulk})
+		rep, err := e.Import(ctx, records(all), unify.ImportOptions{ChunkSize: 64, Staging: staged, Mode: unify.ImportBulk})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if rep.Added != int64(len(recs)) || rep.Replaced != int64(len(again)) {
-			t.Errorf("staged %v: added %d, replaced %d; want %d, %d", staged, rep.Added, rep.Replaced, len(recs), len(again))
+			t.Errorf("staging %d: added %d, replaced %d; want %d, %d", staged, rep.Added, rep.Replaced, len(recs), len(again))
 		}
 		if diff := cmp.Diff(allProfiles(t, one), allProfiles(t, e), profileCmp...); diff != "" {
-			t.Errorf("staged %v: import differs from ingest (-ingest +import):\n%s", staged, diff)
+			t.Errorf("staging %d: import differs from ingest (-ingest +import):\n%s", staged, diff)
 		}
 		if diff := cmp.Diff(identityMap(t, one), identityMap(t, e)); diff != "" {
-			t.Errorf("staged %v: identity maps differ (-ingest +import):\n%s", staged, diff)
+			t.Errorf("staging %d: identity maps differ (-ingest +import):\n%s", staged, diff)
 		}
 	}
 }
@@ -250,5 +250,36 @@ func TestOpenRemovesImportLeftovers(t *testing.T) {
 		if strings.HasPrefix(ent.Name(), "unify-") {
 			t.Errorf("%s left in the store's directory", ent.Name())
 		}
+	}
+}
+
+// A store without records may still hold keys (a feed, here after the only
+// record was deleted): a bulk import into it is written directly, since a
+// sorted load needs a store without any key.
+func TestStagedImportIntoStoreWithFeed(t *testing.T) {
+	ctx := context.Background()
+	e, err := unify.Open(ctx, unify.Options{Dir: t.TempDir(), PhoneRegion: "FI"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	recs := stream(15, 200)
+	ingest(t, e, recs[0])
+	if _, err := e.Delete(ctx, recs[0].Source, recs[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := e.Import(ctx, records(recs), unify.ImportOptions{Staging: unify.StageAlways})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Mode != unify.ImportBulk || rep.Added != int64(len(recs)) {
+		t.Errorf("report: %+v", rep)
+	}
+	one := open(t, nil)
+	for _, r := range recs {
+		ingest(t, one, r)
+	}
+	if diff := cmp.Diff(allProfiles(t, one), allProfiles(t, e), profileCmp...); diff != "" {
+		t.Errorf("(-ingest +import):\n%s", diff)
 	}
 }

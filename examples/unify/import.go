@@ -64,8 +64,9 @@ exits 0. The file is rewritten on every run.`,
 			"      its cost is that of the whole store, and the feed hears of new, merged and split profiles only)\n"+
 			"incremental: resolve each record as it comes (cost grows with the import; every profile change is fed)\n"+
 			"auto: bulk into an empty store or to finish an interrupted bulk import, else incremental")
-		fs.BoolVar(&f.staged, "staged", false, "a bulk import into an empty store is built in memory, then written in one\n"+
-			"sorted pass: 1.6-1.7 times as fast into Badger, but all the data must fit in memory")
+		fs.BoolVar(&f.direct, "direct", false, "write a bulk import into an empty store as it goes, instead of staging it in sorted\n"+
+			"runs on disk and writing it in one pass at the end: slower, but an interrupted import\n"+
+			"is finished by the next one instead of discarded")
 		fs.BoolVar(&f.quiet, "quiet", false, "show no progress (the summary is still printed)")
 		return func(ctx context.Context, e *env, args []string) error { return runImport(ctx, e, f, args) }
 	},
@@ -74,7 +75,7 @@ exits 0. The file is rewritten on every run.`,
 type importFlags struct {
 	format, mapping, rejects, mode string
 	workers, chunk                 int
-	quiet, staged                  bool
+	quiet, direct                  bool
 }
 
 // inputFile is one file to import.
@@ -185,7 +186,7 @@ func runImport(ctx context.Context, e *env, f *importFlags, args []string) error
 	prog := startProgress(e.stderr, total, f.quiet)
 	im := &importer{
 		eng:     eng,
-		opts:    unify.ImportOptions{Workers: f.workers, ChunkSize: f.chunk, Mode: mode, Staged: f.staged},
+		opts:    unify.ImportOptions{Workers: f.workers, ChunkSize: f.chunk, Mode: mode, Staging: staging(f.direct)},
 		mapping: m,
 		prog:    prog,
 		rejects: rj,
@@ -576,4 +577,11 @@ func (r *rejectFile) close() error {
 		return fmt.Errorf("reject file %s: %w", r.path, err)
 	}
 	return nil
+}
+
+func staging(direct bool) unify.Staging {
+	if direct {
+		return unify.StageNever
+	}
+	return unify.StageAuto
 }

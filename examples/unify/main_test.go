@@ -700,7 +700,8 @@ func TestResumeUnfinishedBulkImport(t *testing.T) {
 			}
 		}
 	}
-	_, err = eng.Import(ctx, records, unify.ImportOptions{ChunkSize: 500, Mode: unify.ImportBulk, Progress: func(unify.ImportProgress) {
+	// Direct: a staged import would leave nothing to finish.
+	_, err = eng.Import(ctx, records, unify.ImportOptions{ChunkSize: 500, Mode: unify.ImportBulk, Staging: unify.StageNever, Progress: func(unify.ImportProgress) {
 		select {
 		case written <- struct{}{}:
 		default:

@@ -50,7 +50,7 @@ type config struct {
 	scenarios   map[string]bool
 	cpuprof     string
 	memprof     string
-	staged      bool
+	direct      bool
 	compression badgerstore.Compression
 	samples     int
 	store       string
@@ -66,7 +66,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cpuprof := fs.String("cpuprofile", "", "write a CPU profile of the import scenarios to this file")
 	memprof := fs.String("memprofile", "", "write a heap profile taken when the live heap peaks to this file")
 	compression := fs.String("compression", "snappy", "compression of the Badger store's tables: snappy, none or zstd")
-	staged := fs.Bool("staged", false, "import into Badger staged in memory, then written in one sorted pass (ImportOptions.Staged)")
+	direct := fs.Bool("direct", false, "import into Badger directly (unify.StageNever) instead of staged in sorted runs on disk and written in one pass")
 	samples := fs.Int("samples", 10000, "single-record operations timed for latency figures")
 	existing := fs.String("store", "", "use this existing Badger store (written by an earlier import of the same data set; it is modified) instead of importing into a new one")
 	fs.Usage = func() {
@@ -103,7 +103,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	cfg.memprof = *memprof
-	cfg.staged = *staged
+	cfg.direct = *direct
 	switch *compression {
 	case "snappy":
 	case "none":
@@ -285,7 +285,7 @@ func benchFloor(ctx context.Context, cfg *config, path string) (time.Duration, e
 
 // importFile imports a JSON lines file and says how long each phase of
 // the import took.
-func importFile(ctx context.Context, eng *unify.Engine, path string, staged bool) (*unify.ImportReport, string, error) {
+func importFile(ctx context.Context, eng *unify.Engine, path string, direct bool) (*unify.ImportReport, string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, "", err
@@ -303,7 +303,11 @@ func importFile(ctx context.Context, eng *unify.Engine, path string, staged bool
 			last, lastAt = p.Phase, p.Elapsed
 		}
 	}
-	rep, err := eng.ImportJSONLines(ctx, f, unify.ImportOptions{Progress: progress, Staged: staged})
+	opts := unify.ImportOptions{Progress: progress}
+	if direct {
+		opts.Staging = unify.StageNever
+	}
+	rep, err := eng.ImportJSONLines(ctx, f, opts)
 	if err != nil {
 		return rep, "", err
 	}
@@ -325,15 +329,15 @@ func benchImportBadger(ctx context.Context, cfg *config, path string, floor time
 	}
 	stopHeap := watchHeapPeak(cfg.memprof)
 	start := time.Now()
-	rep, phases, err := importFile(ctx, eng, path, cfg.staged)
+	rep, phases, err := importFile(ctx, eng, path, cfg.direct)
 	liveHeap := stopHeap()
 	if err != nil {
 		return nil, err
 	}
 	d := time.Since(start)
 	how := ""
-	if cfg.staged {
-		how = " (staged)"
+	if cfg.direct {
+		how = " (direct)"
 	}
 	line := fmt.Sprintf("import into Badger%s: %d records, %d profiles, %d rejected in %s = %s", how, rep.Read, rep.Profiles, rep.Rejected, d.Round(time.Millisecond), rate(rep.Read, d))
 	if floor > 0 {
@@ -514,7 +518,7 @@ func benchScaling(ctx context.Context, cfg *config) error {
 			return err
 		}
 		start := time.Now()
-		rep, phases, err := importFile(ctx, eng, path, false)
+		rep, phases, err := importFile(ctx, eng, path, cfg.direct)
 		if err != nil {
 			eng.Close()
 			return err
