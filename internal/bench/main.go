@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"io"
 
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -394,15 +395,26 @@ func benchLookup(ctx context.Context, cfg *config, eng *unify.Engine, name strin
 		return err
 	}
 	lat := make([]time.Duration, 0, len(ids))
+	byType := map[identity.Type][]time.Duration{}
 	for _, id := range ids {
 		start := time.Now()
 		if _, err := eng.Profile(ctx, id); err != nil {
 			return fmt.Errorf("lookup %s: %w", id.Type, err)
 		}
-		lat = append(lat, time.Since(start))
+		d := time.Since(start)
+		lat = append(lat, d)
+		byType[id.Type] = append(byType[id.Type], d)
 	}
 	p50, p99, mx := percentiles(lat)
 	fmt.Fprintf(cfg.out, "lookup by identifier (%s, %d lookups): p50 %s, p99 %s, max %s\n", name, len(lat), p50, p99, mx)
+	// By type: normalizing the identifier is part of a lookup, and costs
+	// differ by type (a phone number is parsed).
+	line := "  by type:"
+	for _, typ := range slices.Sorted(maps.Keys(byType)) {
+		p50, p99, _ := percentiles(byType[typ])
+		line += fmt.Sprintf(" %s %d p50 %s p99 %s;", typ, len(byType[typ]), p50.Round(100*time.Nanosecond), p99.Round(100*time.Nanosecond))
+	}
+	fmt.Fprintln(cfg.out, strings.TrimSuffix(line, ";"))
 	return nil
 }
 
