@@ -125,6 +125,9 @@ type ImportReport struct {
 	// Recovered is true when the import first finished an earlier bulk
 	// import that had been interrupted (see Import).
 	Recovered bool
+	// Staged is true when the import was a staged bulk load (see
+	// Staging): if it failed, the store holds none of it.
+	Staged bool
 }
 
 type importItem struct {
@@ -224,6 +227,7 @@ func (e *Engine) importItems(ctx context.Context, produce func(yield func(import
 				return rep, err
 			}
 		}
+		rep.Staged = staged
 		if bl, err = e.startBulk(ctx, staged); err != nil {
 			return rep, err
 		}

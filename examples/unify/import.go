@@ -48,7 +48,10 @@ XML files hold <record source=".." id=".." kind=".." time=".."> elements with
 
 Records are idempotent: an interrupted import is resumed by running the same
 command again (stored records count as unchanged; the engine first finishes
-an interrupted bulk import, whatever the mode). Rejected records go to
+an interrupted bulk import, whatever the mode). A first load into an empty
+store is staged: sorted on disk next to the store and written in one pass at
+the end (-direct writes as it goes); interrupted, it leaves nothing behind and
+is run again from the start. Rejected records go to
 the reject file as JSON lines {"position","record","error","input","file"},
 where position is the line the record starts on; the import goes on and
 exits 0. The file is rewritten on every run.`,
@@ -218,8 +221,11 @@ func runImport(ctx context.Context, e *env, f *importFlags, args []string) error
 		if ctx.Err() != nil {
 			fmt.Fprintln(e.stderr, "unify: import interrupted.")
 		}
-		switch sum.Mode {
-		case unify.ImportBulk:
+		switch {
+		case sum.Staged:
+			fmt.Fprintf(e.stderr, "A first load is staged on disk and written to the store only at its end, so the store\n"+
+				"holds none of it: %s to import it all.\n", again)
+		case sum.Mode == unify.ImportBulk:
 			fmt.Fprintf(e.stderr, "The records read so far are stored, but a bulk import resolves identities and derives\n"+
 				"profiles only at its end: %s to finish.\n", again)
 		default:
@@ -283,6 +289,7 @@ func addReport(sum, rep *unify.ImportReport) {
 	if sum.Mode == unify.ImportAuto || rep.Mode == unify.ImportBulk {
 		sum.Mode = rep.Mode
 	}
+	sum.Staged = sum.Staged || rep.Staged
 	sum.Warnings = append(sum.Warnings, rep.Warnings...)
 	if rep.Profiles > 0 || rep.Read > 0 {
 		sum.Profiles = rep.Profiles

@@ -20,14 +20,16 @@
 // Commands:
 //
 //	import [-format jsonl|csv|xml] [-map mapping.json] [-rejects rejects.jsonl]
-//	       [-mode auto|bulk|incremental] [-workers N] [-chunk N] [-quiet] file...
+//	       [-mode auto|bulk|incremental] [-direct] [-workers N] [-chunk N] [-quiet] file...
 //	    Imports history. Records are idempotent (source and id identify a
 //	    record), so an import that was interrupted or failed is resumed by
 //	    running the same command again; records already stored are counted
 //	    as unchanged. Into an empty store the import is bulk: all records
 //	    are stored, then identities are resolved and profiles derived once
-//	    (the fastest way to load history; an interrupted bulk import is
-//	    finished in bulk by the next import). Otherwise it is incremental:
+//	    (the fastest way to load history). A first load is staged: sorted
+//	    on disk and written in one pass at the end, so an interrupted one
+//	    leaves nothing and is run again; with -direct records are stored as
+//	    they come and an interrupted bulk import is finished by the next. Otherwise it is incremental:
 //	    each record is resolved as it comes, and the feed gets every
 //	    profile change. -mode forces one or the other.
 //	    Rejected input goes to the reject file, one JSON object a line:
