@@ -273,9 +273,15 @@ func (o *op) writeIdents() error {
 // by the most sets (ties: the smallest ID), until every component fits.
 // capID marks an identifier as capped; rv.shared must report it from then on.
 func capComponents(rv *resolver, inputs []setInput, limit int, capID func(ID)) ([][]int, []error) {
+	return capComponentsWith(rv, inputs, limit, capID, func() [][]int { return rv.components(inputs) })
+}
+
+// capComponentsWith is capComponents with the components computed by
+// components (which must see capID's effect).
+func capComponentsWith(rv *resolver, inputs []setInput, limit int, capID func(ID), components func() [][]int) ([][]int, []error) {
 	var warn []error
 	for {
-		comps := rv.components(inputs)
+		comps := components()
 		over := false
 		for _, c := range comps {
 			if len(c) <= limit {

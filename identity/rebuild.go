@@ -194,10 +194,10 @@ func (g *Graph) resolveSets(ctx context.Context, sets map[SetHash]*setState, pol
 		rv.sortLinking(link)
 		inputs[i].link = link
 	}
-	comps, warn := capComponents(rv, inputs, pol.componentCap(), func(id ID) {
+	comps, warn := capComponentsWith(rv, inputs, pol.componentCap(), func(id ID) {
 		is := st.idents[id]
 		is.capped, is.link = true, 2
-	})
+	}, func() [][]int { return componentsOf(inputs, states) })
 	var before, after map[SetHash]string
 	if diff {
 		before = make(map[SetHash]string, len(hashes))
@@ -352,4 +352,75 @@ func (st *rebuildState) write(ctx context.Context, g *Graph, s store.Store) erro
 		return err
 	}
 	return w.Flush()
+}
+
+// componentsOf is resolver.components for resolveSets, where each set's
+// identifiers come with their states: union-find over set indexes with the
+// first set of each linking identifier kept in its state, and components
+// gathered by counting, instead of maps keyed by identifier and root (a
+// million sets made those maps a few hundred megabytes). The result is the
+// same: components in order of their first set, each in anchor order.
+func componentsOf(inputs []setInput, states [][]*identState) [][]int {
+	n := len(inputs)
+	parent := make([]int32, n)
+	for i := range parent {
+		parent[i] = int32(i)
+	}
+	find := func(i int32) int32 {
+		for parent[i] != i {
+			parent[i] = parent[parent[i]]
+			i = parent[i]
+		}
+		return i
+	}
+	for i := range states {
+		for _, is := range states[i] {
+			is.owner = 0
+		}
+	}
+	for i := range states {
+		for _, is := range states[i] {
+			if is.link != 1 {
+				continue
+			}
+			if is.owner == 0 {
+				is.owner = int32(i) + 1
+				continue
+			}
+			if a, b := find(int32(i)), find(is.owner-1); a != b {
+				parent[a] = b
+			}
+		}
+	}
+	// Count each component's sets, place the components in order of
+	// their first set, then fill them.
+	count := make([]int32, n)
+	for i := range parent {
+		parent[i] = find(int32(i))
+		count[parent[i]]++
+	}
+	start := make([]int32, n)
+	for i := range start {
+		start[i] = -1
+	}
+	flat := make([]int, n)
+	var out [][]int
+	off := int32(0)
+	for i := range parent {
+		r := parent[i]
+		if start[r] < 0 {
+			start[r] = off
+			out = append(out, flat[off:off+count[r]:off+count[r]])
+			off += count[r]
+		}
+	}
+	for i := range parent {
+		r := parent[i]
+		flat[start[r]] = i
+		start[r]++
+	}
+	for _, g := range out {
+		slices.SortFunc(g, func(a, b int) int { return inputs[a].anchor.Compare(inputs[b].anchor) })
+	}
+	return out
 }

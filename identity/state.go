@@ -11,6 +11,7 @@ type identState struct {
 	stronger []strongRef // distinct stronger values seen with it (capped)
 	capped   bool        // unlinked to keep a component under the size cap
 	link     int8        // not stored: 0 unknown, 1 links, 2 does not (bulk resolution)
+	owner    int32       // not stored: 1 + the first set that links the value (bulk resolution)
 }
 
 // strongRef names a stronger identifier seen together with a value, by
