@@ -3,6 +3,7 @@ package unify_test
 import (
 	"context"
 	"fmt"
+	"iter"
 	"testing"
 
 	"github.com/unifycdp/unify"
@@ -72,6 +73,44 @@ func BenchmarkIngest(b *testing.B) {
 					b.Fatal(err)
 				}
 				i++
+			}
+		})
+	}
+}
+
+// BenchmarkIngestStream ingests the records of other people, as the ingest
+// figure of internal/bench does: records of 10,000 people of another seed
+// in time order (most of them join a profile the stream created, some
+// create one, a few meet people of the store), into a store of about
+// 100,000 records.
+//
+//	go test -run XXX -bench IngestStream -benchmem .
+func BenchmarkIngestStream(b *testing.B) {
+	for name, open := range benchStores(b) {
+		b.Run(name, func(b *testing.B) {
+			s := open()
+			defer s.Close()
+			e, _ := loaded(b, s, 10_000)
+			defer e.Close()
+			ctx := context.Background()
+			next, stop := iter.Pull2(gen.New(gen.Options{Seed: 99, People: 1_000_000}).All())
+			defer stop()
+			var buf []*profile.Record
+			for b.Loop() {
+				if len(buf) == 0 {
+					b.StopTimer()
+					for range 5000 {
+						r, _, _ := next()
+						buf = append(buf, r)
+					}
+					b.StartTimer()
+				}
+				r := buf[0]
+				buf = buf[1:]
+				r.Source = "live"
+				if _, err := e.Ingest(ctx, r); err != nil {
+					b.Fatal(err)
+				}
 			}
 		})
 	}
