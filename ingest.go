@@ -80,26 +80,29 @@ func (e *Engine) Ingest(ctx context.Context, rec *profile.Record) (*Result, erro
 // ingestTx stores a prepared record and resolves it inside tx. It returns
 // the feed entries to append (the caller appends them).
 func (e *Engine) ingestTx(tx store.Tx, r *profile.Record, ids []identity.ID, enc []byte) (*Result, []Change, error) {
-	res := &Result{Record: r.Key()}
-	rk := recordKey(r.Source, r.ID)
-	old, err := tx.Get(rk)
-	switch {
-	case err == nil && bytes.Equal(old, enc):
-		res.Status = Unchanged
-		res.Profile, err = e.graph.RecordProfile(tx, r.Source, r.ID)
-		return res, nil, err
-	case err == nil:
-		res.Status = Replaced
-	case errors.Is(err, store.ErrNotFound):
-		res.Status = Added
-	default:
-		return nil, nil, err
-	}
-	if err := tx.Set(rk, enc); err != nil {
-		return nil, nil, err
-	}
+	res := &Result{Record: r.Key(), Status: Added}
+	// The graph keeps an entry of every record it holds, written with the
+	// engine's copy: the engine reads its copy only when the graph knew the
+	// record. The same record again is the same evidence (time and
+	// identifiers), so Link finds it unchanged and writes nothing.
 	lr, err := e.graph.Link(tx, identity.NewRecordKey(r.Time, r.Source, r.ID), ids)
 	if err != nil {
+		return nil, nil, err
+	}
+	rk := recordKey(r.Source, r.ID)
+	if lr.Existed {
+		old, err := tx.Get(rk)
+		switch {
+		case err == nil && bytes.Equal(old, enc):
+			res.Status, res.Profile = Unchanged, lr.Profile
+			return res, nil, nil
+		case err == nil:
+			res.Status = Replaced
+		case !errors.Is(err, store.ErrNotFound):
+			return nil, nil, err
+		}
+	}
+	if err := tx.Set(rk, enc); err != nil {
 		return nil, nil, err
 	}
 	res.Profile, res.Refused, res.Warnings = lr.Profile, lr.Refused, lr.Warnings

@@ -159,6 +159,10 @@ type Result struct {
 	// Warnings holds ErrComponentCap and similar conditions that did not
 	// stop the operation.
 	Warnings []error
+	// Existed reports, for Link, that the graph held the record before
+	// (this version or an earlier one): a caller that keeps records of its
+	// own next to the graph's need look its copy up only then.
+	Existed bool
 }
 
 // op accumulates reads and writes of one Link/Unlink inside a transaction.
@@ -335,7 +339,7 @@ func (g *Graph) Link(tx store.Tx, rec RecordKey, ids []ID) (*Result, error) {
 		if err != nil || s == nil {
 			return nil, errors.Join(err, fmt.Errorf("%w: record %s points to a missing set", errCorrupt, rec))
 		}
-		return &Result{Profile: s.profile}, nil
+		return &Result{Profile: s.profile, Existed: true}, nil
 	}
 	var left string // the profile the old version was in
 	if old != nil {
@@ -357,6 +361,7 @@ func (g *Graph) Link(tx store.Tx, rec RecordKey, ids []ID) (*Result, error) {
 	res.Profile = s.profile
 	res.Refused = o.lastRefusals(h)
 	res.noteLeft(left)
+	res.Existed = old != nil
 	return res, nil
 }
 
