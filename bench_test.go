@@ -3,7 +3,7 @@ package unify_test
 import (
 	"context"
 	"fmt"
-	"iter"
+	"slices"
 	"testing"
 
 	"github.com/unifycdp/unify"
@@ -62,6 +62,8 @@ func BenchmarkIngest(b *testing.B) {
 			defer e.Close()
 			ctx := context.Background()
 			i := 0
+			cpu := threadCPU(b)
+			defer cpu.Stop()
 			for b.Loop() {
 				person := g.Person((i * 7919) % g.People())
 				// A new record of an existing person, happening now (after
@@ -93,16 +95,27 @@ func BenchmarkIngestStream(b *testing.B) {
 			e, _ := loaded(b, s, 10_000)
 			defer e.Close()
 			ctx := context.Background()
-			next, stop := iter.Pull2(gen.New(gen.Options{Seed: 99, People: 1_000_000}).All())
-			defer stop()
+			// The records in the order of gen's All: blocks of 1000 people,
+			// each in canonical order.
+			g := gen.New(gen.Options{Seed: 99, People: 1_000_000})
 			var buf []*profile.Record
+			block := 0
+			more := func() {
+				for p := block * 1000; p < (block+1)*1000; p++ {
+					buf = append(buf, g.Person(p)...)
+				}
+				slices.SortFunc(buf, profile.Compare)
+				block++
+			}
+			more()
+			cpu := threadCPU(b)
+			defer cpu.Stop()
 			for b.Loop() {
 				if len(buf) == 0 {
 					b.StopTimer()
-					for range 5000 {
-						r, _, _ := next()
-						buf = append(buf, r)
-					}
+					cpu.Pause()
+					more()
+					cpu.Resume()
 					b.StartTimer()
 				}
 				r := buf[0]
