@@ -108,24 +108,65 @@ func (e *Engine) ingestTx(tx store.Tx, r *profile.Record, ids []identity.ID, enc
 	res.Profile, res.Refused, res.Warnings = lr.Profile, lr.Refused, lr.Warnings
 	var digest [2]uint64 // before, after
 	fast := res.Status == Added && isFast(lr)
+	d := &derivation{fresh: r}
 	if !fast {
 		// Merges, splits, replacements: compare with the profile the record
 		// now belongs to as it was, if it existed.
 		if p, err := e.loadProfile(tx, lr.Profile); err == nil {
 			digest[0] = traitsDigest(e.seed, &p.Traits)
+			d.prev = p
 		}
 	}
-	cs, err := e.applyChanges(tx, r, res.Status == Added, lr, &digest)
+	cs, err := e.applyChanges(tx, r, res.Status == Added, lr, &digest, d)
 	if err != nil {
 		return nil, nil, err
 	}
 	if !fast {
-		if p, err := e.loadProfile(tx, lr.Profile); err == nil {
+		p := d.derived[lr.Profile]
+		if p == nil {
+			p, _ = e.loadProfile(tx, lr.Profile)
+		}
+		if p != nil {
 			digest[1] = traitsDigest(e.seed, &p.Traits)
 		}
 	}
 	res.TraitsChanged = digest[0] != digest[1]
 	return res, cs, nil
+}
+
+// derivation carries into the re-derivation of profiles what an ingest
+// already holds, so as not to read it back from the store. The zero value
+// (and nil) holds nothing.
+type derivation struct {
+	fresh   *profile.Record             // the record being ingested, as stored
+	prev    *profile.Profile            // a stored profile as it was before this ingest
+	derived map[string]*profile.Profile // the profiles derived, by ID
+}
+
+// record returns the record source/id when d holds it.
+func (d *derivation) record(source, id string) *profile.Record {
+	if d != nil && d.fresh != nil && d.fresh.Source == source && d.fresh.ID == id {
+		return d.fresh
+	}
+	return nil
+}
+
+// stored returns profile pid as stored before the ingest, when d holds it.
+func (d *derivation) stored(pid string) *profile.Profile {
+	if d != nil && d.prev != nil && d.prev.ID == pid {
+		return d.prev
+	}
+	return nil
+}
+
+func (d *derivation) add(p *profile.Profile) {
+	if d == nil {
+		return
+	}
+	if d.derived == nil {
+		d.derived = map[string]*profile.Profile{}
+	}
+	d.derived[p.ID] = p
 }
 
 func isFast(lr *identity.Result) bool {
@@ -139,7 +180,10 @@ func isFast(lr *identity.Result) bool {
 // other case re-derives the profiles concerned from their records.
 // With digest non-nil, the fast path stores there the traits digests of the
 // profile before and after the update.
-func (e *Engine) applyChanges(tx store.Tx, r *profile.Record, added bool, lr *identity.Result, digest *[2]uint64) ([]Change, error) {
+//
+// d (which may be nil) holds what the caller has read already, and receives
+// the profiles derived.
+func (e *Engine) applyChanges(tx store.Tx, r *profile.Record, added bool, lr *identity.Result, digest *[2]uint64, d *derivation) ([]Change, error) {
 	key := ""
 	if r != nil {
 		key = r.Key()
@@ -197,7 +241,7 @@ func (e *Engine) applyChanges(tx store.Tx, r *profile.Record, added bool, lr *id
 			out = append(out, Change{Kind: changeKind(c.Kind), Profile: c.Profile, From: c.From, Record: key})
 			continue
 		}
-		segs, err := e.deriveProfile(tx, c.Profile)
+		segs, err := e.derive(tx, c.Profile, d)
 		if err != nil {
 			return nil, err
 		}
@@ -207,7 +251,7 @@ func (e *Engine) applyChanges(tx store.Tx, r *profile.Record, added bool, lr *id
 	if !derived && lr.Profile != "" {
 		// A replaced record that joins a profile without changing its
 		// identifiers: the profile still changes (attributes, traits).
-		segs, err := e.deriveProfile(tx, lr.Profile)
+		segs, err := e.derive(tx, lr.Profile, d)
 		if err != nil {
 			return nil, err
 		}
@@ -227,19 +271,26 @@ func memberFilter(ids []identity.ID) func(identity.ID) bool {
 // deriveProfile recomputes profile pid from its records and returns the
 // segment entries for the feed.
 func (e *Engine) deriveProfile(tx store.Tx, pid string) ([]Change, error) {
+	return e.derive(tx, pid, nil)
+}
+
+// derive is deriveProfile with what d holds (d may be nil).
+func (e *Engine) derive(tx store.Tx, pid string, d *derivation) ([]Change, error) {
 	m, err := e.graph.Members(tx, pid)
 	if err != nil {
 		return nil, err
 	}
-	keys, err := e.graph.Records(tx, pid)
+	keys, err := e.graph.MemberRecords(tx, m)
 	if err != nil {
 		return nil, err
 	}
 	recs := make([]*profile.Record, 0, len(keys))
 	for _, k := range keys {
-		r, err := e.loadRecord(tx, k.Source, k.ID)
-		if err != nil {
-			return nil, err
+		r := d.record(k.Source, k.ID)
+		if r == nil {
+			if r, err = e.loadRecord(tx, k.Source, k.ID); err != nil {
+				return nil, err
+			}
 		}
 		recs = append(recs, r)
 	}
@@ -249,13 +300,20 @@ func (e *Engine) deriveProfile(tx store.Tx, pid string) ([]Change, error) {
 	}
 	if e.segments != nil {
 		// The memberships the profile had under this ID, to report what changed.
-		if old, err := e.loadProfile(tx, pid); err == nil {
+		if old := d.stored(pid); old != nil {
+			p.Segments = old.Segments
+		} else if old, err := e.loadProfile(tx, pid); err == nil {
 			p.Segments = old.Segments
 		} else if !errors.Is(err, ErrNotFound) {
 			return nil, err
 		}
 	}
-	return e.saveProfile(tx, p)
+	segs, err := e.saveProfile(tx, p)
+	if err != nil {
+		return nil, err
+	}
+	d.add(p)
+	return segs, nil
 }
 
 func withRecord(cs []Change, key string) []Change {
@@ -344,7 +402,7 @@ func (e *Engine) removeRecords(ctx context.Context, find func(store.Tx) ([]recor
 			if err != nil {
 				return err
 			}
-			cs, err := e.applyChanges(tx, nil, false, lr, nil)
+			cs, err := e.applyChanges(tx, nil, false, lr, nil, nil)
 			if err != nil {
 				return err
 			}
