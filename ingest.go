@@ -54,7 +54,7 @@ func (e *Engine) Ingest(ctx context.Context, rec *profile.Record) (*Result, erro
 	if err != nil {
 		return nil, &RecordError{Record: r.Key(), Err: err}
 	}
-	res := &Result{Record: r.Key()}
+	res := &Result{}
 	for _, id := range r.Identifiers {
 		if id.Value == "" {
 			res.Dropped = append(res.Dropped, id)
@@ -65,7 +65,7 @@ func (e *Engine) Ingest(ctx context.Context, rec *profile.Record) (*Result, erro
 		if err != nil {
 			return err
 		}
-		res.Status, res.Profile, res.Refused, res.Warnings, res.Changes, res.TraitsChanged = st.Status, st.Profile, st.Refused, st.Warnings, cs, st.TraitsChanged
+		res.Record, res.Status, res.Profile, res.Refused, res.Warnings, res.Changes, res.TraitsChanged = st.Record, st.Status, st.Profile, st.Refused, st.Warnings, cs, st.TraitsChanged
 		return e.appendChanges(tx, res.Changes)
 	})
 	if err != nil {
@@ -108,7 +108,7 @@ func (e *Engine) ingestTx(tx store.Tx, r *profile.Record, ids []identity.ID, enc
 	res.Profile, res.Refused, res.Warnings = lr.Profile, lr.Refused, lr.Warnings
 	var digest [2]uint64 // before, after
 	fast := res.Status == Added && isFast(lr)
-	d := &derivation{fresh: r}
+	d := &derivation{fresh: r, key: res.Record}
 	if !fast {
 		// Merges, splits, replacements: compare with the profile the record
 		// now belongs to as it was, if it existed.
@@ -139,6 +139,7 @@ func (e *Engine) ingestTx(tx store.Tx, r *profile.Record, ids []identity.ID, enc
 // (and nil) holds nothing.
 type derivation struct {
 	fresh   *profile.Record             // the record being ingested, as stored
+	key     string                      // fresh.Key()
 	prev    *profile.Profile            // a stored profile as it was before this ingest
 	derived map[string]*profile.Profile // the profiles derived, by ID
 }
@@ -185,7 +186,9 @@ func isFast(lr *identity.Result) bool {
 // the profiles derived.
 func (e *Engine) applyChanges(tx store.Tx, r *profile.Record, added bool, lr *identity.Result, digest *[2]uint64, d *derivation) ([]Change, error) {
 	key := ""
-	if r != nil {
+	if d != nil && d.key != "" {
+		key = d.key
+	} else if r != nil {
 		key = r.Key()
 	}
 	cs := lr.Changes

@@ -105,9 +105,15 @@ func (g *Graph) recordKey(source, id string) []byte { return g.recordKeyTo(nil, 
 func (g *Graph) recordKeyTo(dst []byte, source, id string) []byte {
 	return store.AppendString(store.AppendString(g.keyTo(dst, nsRecord), source), id)
 }
-func (g *Graph) compKey(c uint64) []byte    { return store.AppendUint64(g.key(nsComp), c) }
-func (g *Graph) profileKey(p string) []byte { return store.AppendString(g.key(nsProfile), p) }
-func (g *Graph) aliasKey(p string) []byte   { return store.AppendString(g.key(nsAlias), p) }
+func (g *Graph) compKey(c uint64) []byte { return g.compKeyTo(nil, c) }
+func (g *Graph) compKeyTo(dst []byte, c uint64) []byte {
+	return store.AppendUint64(g.keyTo(dst, nsComp), c)
+}
+func (g *Graph) profileKey(p string) []byte { return g.profileKeyTo(nil, p) }
+func (g *Graph) profileKeyTo(dst []byte, p string) []byte {
+	return store.AppendString(g.keyTo(dst, nsProfile), p)
+}
+func (g *Graph) aliasKey(p string) []byte { return store.AppendString(g.key(nsAlias), p) }
 
 // ChangeKind says what happened to a profile.
 type ChangeKind uint8
@@ -178,19 +184,58 @@ type op struct {
 	refused map[SetHash][]Refusal
 	// identOrig holds identifier states as read, to skip unchanged writes.
 	identOrig map[ID][]byte
+	// kb and vb are buffers for the keys and values the op reads and
+	// writes (a store keeps neither past the call).
+	kb, vb []byte
 }
 
+// newOp returns an op; its maps are made on first write (most links
+// touch a few of them).
 func (g *Graph) newOp(tx store.Tx) *op {
-	return &op{g: g, tx: tx, idents: map[ID]*identState{}, sets: map[SetHash]*setState{},
-		dirty: map[SetHash]bool{}, comps: map[uint64]bool{}, removed: map[SetHash]string{},
-		identOrig: map[ID][]byte{}}
+	return &op{g: g, tx: tx}
+}
+
+func (o *op) markDirty(h SetHash) {
+	if o.dirty == nil {
+		o.dirty = map[SetHash]bool{}
+	}
+	o.dirty[h] = true
+}
+
+func (o *op) markComp(c uint64) {
+	if o.comps == nil {
+		o.comps = map[uint64]bool{}
+	}
+	o.comps[c] = true
+}
+
+func (o *op) keepSet(h SetHash, s *setState) {
+	if o.sets == nil {
+		o.sets = map[SetHash]*setState{}
+	}
+	o.sets[h] = s
+}
+
+// get reads the key that key builds in the op's key buffer.
+func (o *op) get(key []byte) ([]byte, error) {
+	o.kb = key
+	return o.tx.Get(key)
+}
+
+// put writes key=value, built in the op's buffers (value may be nil).
+func (o *op) put(key, value []byte) error {
+	o.kb = key
+	if cap(value) > cap(o.vb) {
+		o.vb = value
+	}
+	return o.tx.Set(key, value)
 }
 
 func (o *op) ident(id ID) (*identState, error) {
 	if s, ok := o.idents[id]; ok {
 		return s, nil
 	}
-	b, err := o.tx.Get(o.g.identKey(id))
+	b, err := o.get(o.g.identKeyTo(o.kb, id))
 	var s *identState
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -201,7 +246,13 @@ func (o *op) ident(id ID) (*identState, error) {
 		if s, err = decodeIdent(b); err != nil {
 			return nil, err
 		}
+		if o.identOrig == nil {
+			o.identOrig = map[ID][]byte{}
+		}
 		o.identOrig[id] = store.Copy(b)
+	}
+	if o.idents == nil {
+		o.idents = map[ID]*identState{}
 	}
 	o.idents[id] = s
 	return s, nil
@@ -211,7 +262,7 @@ func (o *op) set(h SetHash) (*setState, error) {
 	if s, ok := o.sets[h]; ok {
 		return s, nil
 	}
-	b, err := o.tx.Get(o.g.setKey(h))
+	b, err := o.get(o.g.setKeyTo(o.kb, h))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}
@@ -222,7 +273,7 @@ func (o *op) set(h SetHash) (*setState, error) {
 	if err != nil {
 		return nil, err
 	}
-	o.sets[h] = s
+	o.keepSet(h, s)
 	return s, nil
 }
 
@@ -419,7 +470,7 @@ func (g *Graph) Unlink(tx store.Tx, source, id string) (*Result, error) {
 }
 
 func (o *op) recordState(source, id string) (*recordState, error) {
-	b, err := o.tx.Get(o.g.recordKey(source, id))
+	b, err := o.get(o.g.recordKeyTo(o.kb, source, id))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}
@@ -431,10 +482,10 @@ func (o *op) recordState(source, id string) (*recordState, error) {
 
 func (o *op) addRecord(rec RecordKey, h SetHash, ids []ID) error {
 	g := o.g
-	if err := o.tx.Set(g.recordKey(rec.Source, rec.ID), (&recordState{rec.Time, h}).encode()); err != nil {
+	if err := o.put(g.recordKeyTo(o.kb, rec.Source, rec.ID), (&recordState{rec.Time, h}).appendTo(o.vb)); err != nil {
 		return err
 	}
-	if err := o.tx.Set(g.setRecKey(h, rec), nil); err != nil {
+	if err := o.put(g.setRecKeyTo(o.kb, h, rec), nil); err != nil {
 		return err
 	}
 	s, err := o.set(h)
@@ -445,15 +496,15 @@ func (o *op) addRecord(rec RecordKey, h SetHash, ids []ID) error {
 		s.count++
 		if rec.Compare(s.anchor) < 0 {
 			s.anchor = rec
-			o.dirty[h] = true
+			o.markDirty(h)
 		}
 		return o.putSet(h, s)
 	}
 	s = &setState{ids: ids, anchor: rec, count: 1}
-	o.sets[h] = s
-	o.dirty[h] = true
+	o.keepSet(h, s)
+	o.markDirty(h)
 	for _, id := range ids {
-		if err := o.tx.Set(store.AppendBytes(g.identSetPrefix(id), h[:]), nil); err != nil {
+		if err := o.put(store.AppendBytes(g.identSetPrefixTo(o.kb, id), h[:]), nil); err != nil {
 			return err
 		}
 		is, err := o.ident(id)
@@ -465,14 +516,14 @@ func (o *op) addRecord(rec RecordKey, h SetHash, ids []ID) error {
 		addStronger(&g.pol, id.Type, is, g.strongerRefs(id, ids))
 		if !wasShared && o.sharedState(id, is) && is.comp != 0 {
 			// The value just became shared: its component splits.
-			o.comps[is.comp] = true
+			o.markComp(is.comp)
 		}
 	}
 	return o.putSet(h, s)
 }
 
 func (o *op) putSet(h SetHash, s *setState) error {
-	return o.tx.Set(o.g.setKey(h), s.encode())
+	return o.put(o.g.setKeyTo(o.kb, h), s.appendTo(o.vb))
 }
 
 func (o *op) removeRecord(rec RecordKey, h SetHash) error {
@@ -498,15 +549,18 @@ func (o *op) removeRecord(rec RecordKey, h SetHash) error {
 				return err
 			}
 			s.anchor = next
-			o.dirty[h] = true
+			o.markDirty(h)
 		}
 		return o.putSet(h, s)
 	}
 	// The last record of the set: the set goes, and with it what its
 	// identifiers had in common.
+	if o.removed == nil {
+		o.removed = map[SetHash]string{}
+	}
 	o.removed[h] = s.profile
 	if s.comp != 0 {
-		o.comps[s.comp] = true
+		o.markComp(s.comp)
 	}
 	delete(o.sets, h)
 	if err := o.tx.Delete(g.setKey(h)); err != nil {
@@ -598,7 +652,7 @@ func (o *op) markSetsOf(id ID) error {
 		return err
 	}
 	for _, h := range hs {
-		o.dirty[h] = true
+		o.markDirty(h)
 	}
 	return nil
 }
