@@ -201,9 +201,16 @@ func (e *Engine) applyChanges(tx store.Tx, r *profile.Record, added bool, lr *id
 			digest[0] = traitsDigest(e.seed, &p.Traits)
 		}
 		var linked func(identity.ID) bool
-		if len(cs) == 0 {
-			linked = func(id identity.ID) bool { _, ok := p.Identifier(id); return ok }
-		} else {
+		held := func(id identity.ID) bool { _, ok := p.Identifier(id); return ok }
+		switch {
+		case len(cs) == 0:
+			linked = held
+		case lr.Placed != nil:
+			// The record's set joined the profile: it holds what it held
+			// and what the set brought.
+			placed := memberFilter(lr.Placed)
+			linked = func(id identity.ID) bool { return held(id) || placed(id) }
+		default:
 			m, err := e.graph.Members(tx, lr.Profile)
 			if err != nil {
 				return nil, err

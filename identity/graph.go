@@ -165,6 +165,11 @@ type Result struct {
 	// Warnings holds ErrComponentCap and similar conditions that did not
 	// stop the operation.
 	Warnings []error
+	// Placed lists, after a Link that placed the record's identifier set
+	// (a set new to the graph, or one whose component was resolved again),
+	// the set's identifiers that Profile holds, sorted. It is nil when the
+	// set was known and nothing moved: its identifiers kept their places.
+	Placed []ID
 	// Existed reports, for Link, that the graph held the record before
 	// (this version or an earlier one): a caller that keeps records of its
 	// own next to the graph's need look its copy up only then.
@@ -412,6 +417,9 @@ func (g *Graph) Link(tx store.Tx, rec RecordKey, ids []ID) (*Result, error) {
 	res.Profile = s.profile
 	res.Refused = o.lastRefusals(h)
 	res.noteLeft(left)
+	if o.dirty[h] {
+		res.Placed = o.placed(s)
+	}
 	res.Existed = old != nil
 	return res, nil
 }
@@ -444,6 +452,22 @@ func (res *Result) noteLeft(pid string) {
 		}
 	}
 	res.Changes = append(res.Changes, Change{Kind: Updated, Profile: pid})
+}
+
+// placed returns the identifiers of set s that its profile holds, from the
+// identifier states the op resolved (nil if it did not hold them all).
+func (o *op) placed(s *setState) []ID {
+	out := make([]ID, 0, len(s.ids))
+	for _, id := range s.ids {
+		is, ok := o.idents[id]
+		if !ok {
+			return nil
+		}
+		if s.profile != "" && is.profile == s.profile && o.g.pol.BlockReason(id) == "" && !o.sharedState(id, is) {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // Unlink removes the evidence of a record and re-resolves its component.
