@@ -61,7 +61,7 @@ func changeKind(k identity.ChangeKind) ChangeKind {
 var feedSeqKey = store.AppendString(store.AppendString(nil, "m"), "feed-seq")
 
 func feedKey(seq uint64) []byte {
-	return store.AppendUint64(store.AppendString(nil, "f"), seq)
+	return store.AppendUint64(store.AppendString(make([]byte, 0, 16), "f"), seq)
 }
 
 // appendChanges writes changes to the feed inside tx, numbering them.
