@@ -170,9 +170,14 @@ func (d *derivation) add(p *profile.Profile) {
 	d.derived[p.ID] = p
 }
 
+// isFast reports whether a new record can be applied to its profile as
+// stored: it joined the profile without changing its membership (no
+// change), or its new identifier set joined the profile, which lost
+// nothing (lr.Placed). A resolution that keeps the profile's ID may still
+// take identifiers out of it (one became shared): that profile is derived.
 func isFast(lr *identity.Result) bool {
 	cs := lr.Changes
-	return len(cs) == 0 || (len(cs) == 1 && cs[0].Kind == identity.Updated && cs[0].Profile == lr.Profile)
+	return len(cs) == 0 || (len(cs) == 1 && cs[0].Kind == identity.Updated && cs[0].Profile == lr.Profile && lr.Placed != nil)
 }
 
 // applyChanges brings the stored profiles up to date after a graph change
@@ -202,20 +207,13 @@ func (e *Engine) applyChanges(tx store.Tx, r *profile.Record, added bool, lr *id
 		}
 		var linked func(identity.ID) bool
 		held := func(id identity.ID) bool { _, ok := p.Identifier(id); return ok }
-		switch {
-		case len(cs) == 0:
+		if len(cs) == 0 {
 			linked = held
-		case lr.Placed != nil:
-			// The record's set joined the profile: it holds what it held
-			// and what the set brought.
+		} else {
+			// The record's new set joined the profile, which lost nothing:
+			// it holds what it held and what the set brought.
 			placed := memberFilter(lr.Placed)
 			linked = func(id identity.ID) bool { return held(id) || placed(id) }
-		default:
-			m, err := e.graph.Members(tx, lr.Profile)
-			if err != nil {
-				return nil, err
-			}
-			linked = memberFilter(m.IDs)
 		}
 		p.Apply(r, e.profileOptions(linked))
 		if digest != nil {

@@ -235,3 +235,36 @@ func TestRecordsSharingIdentifiers(t *testing.T) {
 		t.Errorf("after the delete: %d records, %d orders, spend %v", p.Records, p.Traits.OrderCount, p.Traits.TotalSpend)
 	}
 }
+
+// TestIdentifierBecomesShared: a new record that makes an identifier of a
+// profile shared (an email seen with more loyalty cards than a person
+// holds) leaves the profile its ID but takes the email out of it; the
+// profile must be what Rebuild derives. (Ingest applied the record to the
+// stored profile, which kept the email.)
+func TestIdentifierBecomesShared(t *testing.T) {
+	h := time.Hour
+	recs := []*profile.Record{
+		customer("pos", "r1", 0, "A", "X", "loyalty_card", "L1", "loyalty_card", "L2", "customer_id", "C1"),
+		order("pos", "r2", h, 100, "pos", "Oulu", "email", "e@posti.fi", "loyalty_card", "L1"),
+		order("pos", "r3", 2*h, 100, "pos", "Oulu", "email", "e@posti.fi", "loyalty_card", "L2"),
+		order("pos", "r4", 3*h, 100, "pos", "Oulu", "email", "e@posti.fi", "loyalty_card", "L3", "customer_id", "C1"),
+	}
+	e := open(t, nil)
+	var res *unify.Result
+	for _, r := range recs {
+		res = ingest(t, e, r)
+	}
+	if len(res.Changes) != 1 || res.Changes[0].Kind != unify.ProfileUpdated {
+		t.Fatalf("the last record: %+v", res.Changes) // the case this test is about
+	}
+	got := allProfiles(t, e)
+	if p := got[res.Profile]; p == nil || slices.ContainsFunc(p.Identifiers, func(i profile.IdentifierInfo) bool { return i.ID.Type == identity.TypeEmail }) {
+		t.Errorf("the shared email is still in the profile: %+v", p)
+	}
+	if _, err := e.Rebuild(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(allProfiles(t, e), got, profileCmp...); diff != "" {
+		t.Errorf("profiles differ from a rebuild (-rebuilt +got):\n%s", diff)
+	}
+}

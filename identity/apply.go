@@ -472,5 +472,6 @@ func (o *op) fastJoin(res *Result) (bool, error) {
 		return false, err
 	}
 	res.Changes = []Change{{Kind: Updated, Profile: pid}}
+	o.joined = true
 	return true, o.writeIdents()
 }

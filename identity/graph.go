@@ -165,10 +165,10 @@ type Result struct {
 	// Warnings holds ErrComponentCap and similar conditions that did not
 	// stop the operation.
 	Warnings []error
-	// Placed lists, after a Link that placed the record's identifier set
-	// (a set new to the graph, or one whose component was resolved again),
-	// the set's identifiers that Profile holds, sorted. It is nil when the
-	// set was known and nothing moved: its identifiers kept their places.
+	// Placed lists, after a Link that joined the record's new identifier
+	// set to Profile without resolving its component again (Profile gained
+	// the set's new identifiers and lost none), the set's identifiers that
+	// Profile holds, sorted. It is nil after any other Link.
 	Placed []ID
 	// Existed reports, for Link, that the graph held the record before
 	// (this version or an earlier one): a caller that keeps records of its
@@ -189,6 +189,8 @@ type op struct {
 	refused map[SetHash][]Refusal
 	// identOrig holds identifier states as read, to skip unchanged writes.
 	identOrig map[ID][]byte
+	// joined is set by fastJoin.
+	joined bool
 	// kb and vb are buffers for the keys and values the op reads and
 	// writes (a store keeps neither past the call).
 	kb, vb []byte
@@ -417,7 +419,7 @@ func (g *Graph) Link(tx store.Tx, rec RecordKey, ids []ID) (*Result, error) {
 	res.Profile = s.profile
 	res.Refused = o.lastRefusals(h)
 	res.noteLeft(left)
-	if o.dirty[h] {
+	if o.joined {
 		res.Placed = o.placed(s)
 	}
 	res.Existed = old != nil
