@@ -3,6 +3,7 @@ package unify_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/unifycdp/unify"
@@ -61,6 +62,8 @@ func BenchmarkIngest(b *testing.B) {
 			defer e.Close()
 			ctx := context.Background()
 			i := 0
+			cpu := threadCPU(b)
+			defer cpu.Stop()
 			for b.Loop() {
 				person := g.Person((i * 7919) % g.People())
 				// A new record of an existing person, happening now (after
@@ -72,6 +75,55 @@ func BenchmarkIngest(b *testing.B) {
 					b.Fatal(err)
 				}
 				i++
+			}
+		})
+	}
+}
+
+// BenchmarkIngestStream ingests the records of other people, as the ingest
+// figure of internal/bench does: records of 10,000 people of another seed
+// in time order (most of them join a profile the stream created, some
+// create one, a few meet people of the store), into a store of about
+// 100,000 records.
+//
+//	go test -run XXX -bench IngestStream -benchmem .
+func BenchmarkIngestStream(b *testing.B) {
+	for name, open := range benchStores(b) {
+		b.Run(name, func(b *testing.B) {
+			s := open()
+			defer s.Close()
+			e, _ := loaded(b, s, 10_000)
+			defer e.Close()
+			ctx := context.Background()
+			// The records in the order of gen's All: blocks of 1000 people,
+			// each in canonical order.
+			g := gen.New(gen.Options{Seed: 99, People: 1_000_000})
+			var buf []*profile.Record
+			block := 0
+			more := func() {
+				for p := block * 1000; p < (block+1)*1000; p++ {
+					buf = append(buf, g.Person(p)...)
+				}
+				slices.SortFunc(buf, profile.Compare)
+				block++
+			}
+			more()
+			cpu := threadCPU(b)
+			defer cpu.Stop()
+			for b.Loop() {
+				if len(buf) == 0 {
+					b.StopTimer()
+					cpu.Pause()
+					more()
+					cpu.Resume()
+					b.StartTimer()
+				}
+				r := buf[0]
+				buf = buf[1:]
+				r.Source = "live"
+				if _, err := e.Ingest(ctx, r); err != nil {
+					b.Fatal(err)
+				}
 			}
 		})
 	}

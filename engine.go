@@ -238,7 +238,9 @@ func (e *Engine) view(ctx context.Context, fn func(tx store.Tx) error) error {
 
 // Keys of the engine's own data.
 func recordKey(source, id string) []byte {
-	return store.AppendString(store.AppendString(store.AppendString(nil, "r"), source), id)
+	// Room for the tags and terminators of three parts: one allocation.
+	b := make([]byte, 0, 12+len(source)+len(id))
+	return store.AppendString(store.AppendString(store.AppendString(b, "r"), source), id)
 }
 
 // decodeRecordKey inverts recordKey.
@@ -254,7 +256,7 @@ func decodeRecordKey(k []byte) (source, id string, err error) {
 }
 
 func profileKey(pid string) []byte {
-	return store.AppendString(store.AppendString(nil, "p"), pid)
+	return store.AppendString(store.AppendString(make([]byte, 0, 8+len(pid)), "p"), pid)
 }
 
 func (e *Engine) profileOptions(linked func(identity.ID) bool) profile.Options {

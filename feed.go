@@ -61,7 +61,7 @@ func changeKind(k identity.ChangeKind) ChangeKind {
 var feedSeqKey = store.AppendString(store.AppendString(nil, "m"), "feed-seq")
 
 func feedKey(seq uint64) []byte {
-	return store.AppendUint64(store.AppendString(nil, "f"), seq)
+	return store.AppendUint64(store.AppendString(make([]byte, 0, 16), "f"), seq)
 }
 
 // appendChanges writes changes to the feed inside tx, numbering them.
@@ -269,6 +269,18 @@ func appendChangeJSON(b []byte, c *Change) []byte {
 // appendJSONString quotes s as JSON (strconv.Quote's escapes are not all
 // JSON: \x.. and \U........ are not).
 func appendJSONString(b []byte, s string) []byte {
+	plain := true
+	for i := 0; i < len(s) && plain; i++ {
+		c := s[i]
+		// What encoding/json escapes: controls, quotes, backslashes, the
+		// HTML characters, and everything not ASCII is left to it.
+		plain = c >= 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	if plain {
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"')
+	}
 	v, _ := json.Marshal(s)
 	return append(b, v...)
 }

@@ -54,7 +54,7 @@ func (e *Engine) Ingest(ctx context.Context, rec *profile.Record) (*Result, erro
 	if err != nil {
 		return nil, &RecordError{Record: r.Key(), Err: err}
 	}
-	res := &Result{Record: r.Key()}
+	res := &Result{}
 	for _, id := range r.Identifiers {
 		if id.Value == "" {
 			res.Dropped = append(res.Dropped, id)
@@ -65,7 +65,7 @@ func (e *Engine) Ingest(ctx context.Context, rec *profile.Record) (*Result, erro
 		if err != nil {
 			return err
 		}
-		res.Status, res.Profile, res.Refused, res.Warnings, res.Changes, res.TraitsChanged = st.Status, st.Profile, st.Refused, st.Warnings, cs, st.TraitsChanged
+		res.Record, res.Status, res.Profile, res.Refused, res.Warnings, res.Changes, res.TraitsChanged = st.Record, st.Status, st.Profile, st.Refused, st.Warnings, cs, st.TraitsChanged
 		return e.appendChanges(tx, res.Changes)
 	})
 	if err != nil {
@@ -80,44 +80,53 @@ func (e *Engine) Ingest(ctx context.Context, rec *profile.Record) (*Result, erro
 // ingestTx stores a prepared record and resolves it inside tx. It returns
 // the feed entries to append (the caller appends them).
 func (e *Engine) ingestTx(tx store.Tx, r *profile.Record, ids []identity.ID, enc []byte) (*Result, []Change, error) {
-	res := &Result{Record: r.Key()}
-	rk := recordKey(r.Source, r.ID)
-	old, err := tx.Get(rk)
-	switch {
-	case err == nil && bytes.Equal(old, enc):
-		res.Status = Unchanged
-		res.Profile, err = e.graph.RecordProfile(tx, r.Source, r.ID)
-		return res, nil, err
-	case err == nil:
-		res.Status = Replaced
-	case errors.Is(err, store.ErrNotFound):
-		res.Status = Added
-	default:
-		return nil, nil, err
-	}
-	if err := tx.Set(rk, enc); err != nil {
-		return nil, nil, err
-	}
+	res := &Result{Record: r.Key(), Status: Added}
+	// The graph keeps an entry of every record it holds, written with the
+	// engine's copy: the engine reads its copy only when the graph knew the
+	// record. The same record again is the same evidence (time and
+	// identifiers), so Link finds it unchanged and writes nothing.
 	lr, err := e.graph.Link(tx, identity.NewRecordKey(r.Time, r.Source, r.ID), ids)
 	if err != nil {
+		return nil, nil, err
+	}
+	rk := recordKey(r.Source, r.ID)
+	if lr.Existed {
+		old, err := tx.Get(rk)
+		switch {
+		case err == nil && bytes.Equal(old, enc):
+			res.Status, res.Profile = Unchanged, lr.Profile
+			return res, nil, nil
+		case err == nil:
+			res.Status = Replaced
+		case !errors.Is(err, store.ErrNotFound):
+			return nil, nil, err
+		}
+	}
+	if err := tx.Set(rk, enc); err != nil {
 		return nil, nil, err
 	}
 	res.Profile, res.Refused, res.Warnings = lr.Profile, lr.Refused, lr.Warnings
 	var digest [2]uint64 // before, after
 	fast := res.Status == Added && isFast(lr)
+	d := &derivation{fresh: r, key: res.Record}
 	if !fast {
 		// Merges, splits, replacements: compare with the profile the record
 		// now belongs to as it was, if it existed.
 		if p, err := e.loadProfile(tx, lr.Profile); err == nil {
 			digest[0] = traitsDigest(e.seed, &p.Traits)
+			d.prev = p
 		}
 	}
-	cs, err := e.applyChanges(tx, r, res.Status == Added, lr, &digest)
+	cs, err := e.applyChanges(tx, r, res.Status == Added, lr, &digest, d)
 	if err != nil {
 		return nil, nil, err
 	}
 	if !fast {
-		if p, err := e.loadProfile(tx, lr.Profile); err == nil {
+		p := d.derived[lr.Profile]
+		if p == nil {
+			p, _ = e.loadProfile(tx, lr.Profile)
+		}
+		if p != nil {
 			digest[1] = traitsDigest(e.seed, &p.Traits)
 		}
 	}
@@ -125,9 +134,50 @@ func (e *Engine) ingestTx(tx store.Tx, r *profile.Record, ids []identity.ID, enc
 	return res, cs, nil
 }
 
+// derivation carries into the re-derivation of profiles what an ingest
+// already holds, so as not to read it back from the store. The zero value
+// (and nil) holds nothing.
+type derivation struct {
+	fresh   *profile.Record             // the record being ingested, as stored
+	key     string                      // fresh.Key()
+	prev    *profile.Profile            // a stored profile as it was before this ingest
+	derived map[string]*profile.Profile // the profiles derived, by ID
+}
+
+// record returns the record source/id when d holds it.
+func (d *derivation) record(source, id string) *profile.Record {
+	if d != nil && d.fresh != nil && d.fresh.Source == source && d.fresh.ID == id {
+		return d.fresh
+	}
+	return nil
+}
+
+// stored returns profile pid as stored before the ingest, when d holds it.
+func (d *derivation) stored(pid string) *profile.Profile {
+	if d != nil && d.prev != nil && d.prev.ID == pid {
+		return d.prev
+	}
+	return nil
+}
+
+func (d *derivation) add(p *profile.Profile) {
+	if d == nil {
+		return
+	}
+	if d.derived == nil {
+		d.derived = map[string]*profile.Profile{}
+	}
+	d.derived[p.ID] = p
+}
+
+// isFast reports whether a new record can be applied to its profile as
+// stored: it joined the profile without changing its membership (no
+// change), or its new identifier set joined the profile, which lost
+// nothing (lr.Placed). A resolution that keeps the profile's ID may still
+// take identifiers out of it (one became shared): that profile is derived.
 func isFast(lr *identity.Result) bool {
 	cs := lr.Changes
-	return len(cs) == 0 || (len(cs) == 1 && cs[0].Kind == identity.Updated && cs[0].Profile == lr.Profile)
+	return len(cs) == 0 || (len(cs) == 1 && cs[0].Kind == identity.Updated && cs[0].Profile == lr.Profile && lr.Placed != nil)
 }
 
 // applyChanges brings the stored profiles up to date after a graph change
@@ -136,9 +186,14 @@ func isFast(lr *identity.Result) bool {
 // other case re-derives the profiles concerned from their records.
 // With digest non-nil, the fast path stores there the traits digests of the
 // profile before and after the update.
-func (e *Engine) applyChanges(tx store.Tx, r *profile.Record, added bool, lr *identity.Result, digest *[2]uint64) ([]Change, error) {
+//
+// d (which may be nil) holds what the caller has read already, and receives
+// the profiles derived.
+func (e *Engine) applyChanges(tx store.Tx, r *profile.Record, added bool, lr *identity.Result, digest *[2]uint64, d *derivation) ([]Change, error) {
 	key := ""
-	if r != nil {
+	if d != nil && d.key != "" {
+		key = d.key
+	} else if r != nil {
 		key = r.Key()
 	}
 	cs := lr.Changes
@@ -151,14 +206,14 @@ func (e *Engine) applyChanges(tx store.Tx, r *profile.Record, added bool, lr *id
 			digest[0] = traitsDigest(e.seed, &p.Traits)
 		}
 		var linked func(identity.ID) bool
+		held := func(id identity.ID) bool { _, ok := p.Identifier(id); return ok }
 		if len(cs) == 0 {
-			linked = func(id identity.ID) bool { _, ok := p.Identifier(id); return ok }
+			linked = held
 		} else {
-			m, err := e.graph.Members(tx, lr.Profile)
-			if err != nil {
-				return nil, err
-			}
-			linked = memberFilter(m.IDs)
+			// The record's new set joined the profile, which lost nothing:
+			// it holds what it held and what the set brought.
+			placed := memberFilter(lr.Placed)
+			linked = func(id identity.ID) bool { return held(id) || placed(id) }
 		}
 		p.Apply(r, e.profileOptions(linked))
 		if digest != nil {
@@ -194,7 +249,7 @@ func (e *Engine) applyChanges(tx store.Tx, r *profile.Record, added bool, lr *id
 			out = append(out, Change{Kind: changeKind(c.Kind), Profile: c.Profile, From: c.From, Record: key})
 			continue
 		}
-		segs, err := e.deriveProfile(tx, c.Profile)
+		segs, err := e.derive(tx, c.Profile, d)
 		if err != nil {
 			return nil, err
 		}
@@ -204,7 +259,7 @@ func (e *Engine) applyChanges(tx store.Tx, r *profile.Record, added bool, lr *id
 	if !derived && lr.Profile != "" {
 		// A replaced record that joins a profile without changing its
 		// identifiers: the profile still changes (attributes, traits).
-		segs, err := e.deriveProfile(tx, lr.Profile)
+		segs, err := e.derive(tx, lr.Profile, d)
 		if err != nil {
 			return nil, err
 		}
@@ -224,19 +279,26 @@ func memberFilter(ids []identity.ID) func(identity.ID) bool {
 // deriveProfile recomputes profile pid from its records and returns the
 // segment entries for the feed.
 func (e *Engine) deriveProfile(tx store.Tx, pid string) ([]Change, error) {
+	return e.derive(tx, pid, nil)
+}
+
+// derive is deriveProfile with what d holds (d may be nil).
+func (e *Engine) derive(tx store.Tx, pid string, d *derivation) ([]Change, error) {
 	m, err := e.graph.Members(tx, pid)
 	if err != nil {
 		return nil, err
 	}
-	keys, err := e.graph.Records(tx, pid)
+	keys, err := e.graph.MemberRecords(tx, m)
 	if err != nil {
 		return nil, err
 	}
 	recs := make([]*profile.Record, 0, len(keys))
 	for _, k := range keys {
-		r, err := e.loadRecord(tx, k.Source, k.ID)
-		if err != nil {
-			return nil, err
+		r := d.record(k.Source, k.ID)
+		if r == nil {
+			if r, err = e.loadRecord(tx, k.Source, k.ID); err != nil {
+				return nil, err
+			}
 		}
 		recs = append(recs, r)
 	}
@@ -246,13 +308,20 @@ func (e *Engine) deriveProfile(tx store.Tx, pid string) ([]Change, error) {
 	}
 	if e.segments != nil {
 		// The memberships the profile had under this ID, to report what changed.
-		if old, err := e.loadProfile(tx, pid); err == nil {
+		if old := d.stored(pid); old != nil {
+			p.Segments = old.Segments
+		} else if old, err := e.loadProfile(tx, pid); err == nil {
 			p.Segments = old.Segments
 		} else if !errors.Is(err, ErrNotFound) {
 			return nil, err
 		}
 	}
-	return e.saveProfile(tx, p)
+	segs, err := e.saveProfile(tx, p)
+	if err != nil {
+		return nil, err
+	}
+	d.add(p)
+	return segs, nil
 }
 
 func withRecord(cs []Change, key string) []Change {
@@ -341,7 +410,7 @@ func (e *Engine) removeRecords(ctx context.Context, find func(store.Tx) ([]recor
 			if err != nil {
 				return err
 			}
-			cs, err := e.applyChanges(tx, nil, false, lr, nil)
+			cs, err := e.applyChanges(tx, nil, false, lr, nil, nil)
 			if err != nil {
 				return err
 			}

@@ -38,15 +38,11 @@ func (e *Engine) prepare(rec *profile.Record) (*profile.Record, []identity.ID, e
 	if rec == nil {
 		return nil, nil, &RecordError{Err: errors.New("nil record")}
 	}
-	key := ""
-	if rec.Source != "" && rec.ID != "" {
-		key = rec.Key()
-	}
 	if err := rec.Validate(); err != nil {
-		return nil, nil, &RecordError{Record: key, Err: err}
+		return nil, nil, &RecordError{Record: errorKey(rec), Err: err}
 	}
 	if err := checkLengths(rec); err != nil {
-		return nil, nil, &RecordError{Record: key, Err: err}
+		return nil, nil, &RecordError{Record: errorKey(rec), Err: err}
 	}
 	r := *rec
 	r.Time = r.Time.UTC()
@@ -79,6 +75,14 @@ func (e *Engine) prepare(rec *profile.Record) (*profile.Record, []identity.ID, e
 		r.Customer = &cc
 	}
 	return &r, ids, nil
+}
+
+// errorKey is the key a RecordError names: "" when the record has none.
+func errorKey(rec *profile.Record) string {
+	if rec.Source != "" && rec.ID != "" {
+		return rec.Key()
+	}
+	return ""
 }
 
 // linkingIDs returns the identity IDs of a normalized record: those of

@@ -250,18 +250,19 @@ func (o *op) lastRefusals(h SetHash) []Refusal { return o.refused[h] }
 // writeIdents writes back identifier states that changed.
 func (o *op) writeIdents() error {
 	for id, s := range o.idents {
-		k := o.g.identKey(id)
+		o.kb = o.g.identKeyTo(o.kb, id)
 		if s.sets == 0 {
-			if err := o.tx.Delete(k); err != nil {
+			if err := o.tx.Delete(o.kb); err != nil {
 				return err
 			}
 			continue
 		}
-		enc := s.encode()
+		enc := s.appendTo(o.vb)
+		o.vb = enc
 		if old, ok := o.identOrig[id]; ok && bytes.Equal(old, enc) {
 			continue
 		}
-		if err := o.tx.Set(k, enc); err != nil {
+		if err := o.put(o.kb, enc); err != nil {
 			return err
 		}
 	}
@@ -428,7 +429,7 @@ func (o *op) fastJoin(res *Result) (bool, error) {
 	if comp == 0 {
 		return false, nil
 	}
-	b, err := o.tx.Get(o.g.compKey(comp))
+	b, err := o.get(o.g.compKeyTo(o.kb, comp))
 	if err != nil {
 		return false, err
 	}
@@ -436,7 +437,7 @@ func (o *op) fastJoin(res *Result) (bool, error) {
 	if err != nil || !cs.clean || len(cs.sets)+1 > o.g.pol.componentCap() {
 		return false, err
 	}
-	b, err = o.tx.Get(o.g.profileKey(pid))
+	b, err = o.get(o.g.profileKeyTo(o.kb, pid))
 	if err != nil {
 		return false, err
 	}
@@ -470,9 +471,13 @@ func (o *op) fastJoin(res *Result) (bool, error) {
 	i, _ := slices.BinarySearchFunc(ps.sets, h, compareHash)
 	ps.sets = slices.Insert(ps.sets, i, h)
 	cs.sets = append(cs.sets, h)
-	if err := errors.Join(o.tx.Set(o.g.compKey(comp), cs.encode()), o.tx.Set(o.g.profileKey(pid), ps.encode())); err != nil {
+	if err := o.put(o.g.compKeyTo(o.kb, comp), cs.appendTo(o.vb)); err != nil {
+		return false, err
+	}
+	if err := o.put(o.g.profileKeyTo(o.kb, pid), ps.appendTo(o.vb)); err != nil {
 		return false, err
 	}
 	res.Changes = []Change{{Kind: Updated, Profile: pid}}
+	o.joined = true
 	return true, o.writeIdents()
 }

@@ -105,9 +105,15 @@ func (g *Graph) recordKey(source, id string) []byte { return g.recordKeyTo(nil, 
 func (g *Graph) recordKeyTo(dst []byte, source, id string) []byte {
 	return store.AppendString(store.AppendString(g.keyTo(dst, nsRecord), source), id)
 }
-func (g *Graph) compKey(c uint64) []byte    { return store.AppendUint64(g.key(nsComp), c) }
-func (g *Graph) profileKey(p string) []byte { return store.AppendString(g.key(nsProfile), p) }
-func (g *Graph) aliasKey(p string) []byte   { return store.AppendString(g.key(nsAlias), p) }
+func (g *Graph) compKey(c uint64) []byte { return g.compKeyTo(nil, c) }
+func (g *Graph) compKeyTo(dst []byte, c uint64) []byte {
+	return store.AppendUint64(g.keyTo(dst, nsComp), c)
+}
+func (g *Graph) profileKey(p string) []byte { return g.profileKeyTo(nil, p) }
+func (g *Graph) profileKeyTo(dst []byte, p string) []byte {
+	return store.AppendString(g.keyTo(dst, nsProfile), p)
+}
+func (g *Graph) aliasKey(p string) []byte { return store.AppendString(g.key(nsAlias), p) }
 
 // ChangeKind says what happened to a profile.
 type ChangeKind uint8
@@ -159,6 +165,15 @@ type Result struct {
 	// Warnings holds ErrComponentCap and similar conditions that did not
 	// stop the operation.
 	Warnings []error
+	// Placed lists, after a Link that joined the record's new identifier
+	// set to Profile without resolving its component again (Profile gained
+	// the set's new identifiers and lost none), the set's identifiers that
+	// Profile holds, sorted. It is nil after any other Link.
+	Placed []ID
+	// Existed reports, for Link, that the graph held the record before
+	// (this version or an earlier one): a caller that keeps records of its
+	// own next to the graph's need look its copy up only then.
+	Existed bool
 }
 
 // op accumulates reads and writes of one Link/Unlink inside a transaction.
@@ -174,19 +189,60 @@ type op struct {
 	refused map[SetHash][]Refusal
 	// identOrig holds identifier states as read, to skip unchanged writes.
 	identOrig map[ID][]byte
+	// joined is set by fastJoin.
+	joined bool
+	// kb and vb are buffers for the keys and values the op reads and
+	// writes (a store keeps neither past the call).
+	kb, vb []byte
 }
 
+// newOp returns an op; its maps are made on first write (most links
+// touch a few of them).
 func (g *Graph) newOp(tx store.Tx) *op {
-	return &op{g: g, tx: tx, idents: map[ID]*identState{}, sets: map[SetHash]*setState{},
-		dirty: map[SetHash]bool{}, comps: map[uint64]bool{}, removed: map[SetHash]string{},
-		identOrig: map[ID][]byte{}}
+	return &op{g: g, tx: tx}
+}
+
+func (o *op) markDirty(h SetHash) {
+	if o.dirty == nil {
+		o.dirty = map[SetHash]bool{}
+	}
+	o.dirty[h] = true
+}
+
+func (o *op) markComp(c uint64) {
+	if o.comps == nil {
+		o.comps = map[uint64]bool{}
+	}
+	o.comps[c] = true
+}
+
+func (o *op) keepSet(h SetHash, s *setState) {
+	if o.sets == nil {
+		o.sets = map[SetHash]*setState{}
+	}
+	o.sets[h] = s
+}
+
+// get reads the key that key builds in the op's key buffer.
+func (o *op) get(key []byte) ([]byte, error) {
+	o.kb = key
+	return o.tx.Get(key)
+}
+
+// put writes key=value, built in the op's buffers (value may be nil).
+func (o *op) put(key, value []byte) error {
+	o.kb = key
+	if cap(value) > cap(o.vb) {
+		o.vb = value
+	}
+	return o.tx.Set(key, value)
 }
 
 func (o *op) ident(id ID) (*identState, error) {
 	if s, ok := o.idents[id]; ok {
 		return s, nil
 	}
-	b, err := o.tx.Get(o.g.identKey(id))
+	b, err := o.get(o.g.identKeyTo(o.kb, id))
 	var s *identState
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -197,7 +253,13 @@ func (o *op) ident(id ID) (*identState, error) {
 		if s, err = decodeIdent(b); err != nil {
 			return nil, err
 		}
+		if o.identOrig == nil {
+			o.identOrig = map[ID][]byte{}
+		}
 		o.identOrig[id] = store.Copy(b)
+	}
+	if o.idents == nil {
+		o.idents = map[ID]*identState{}
 	}
 	o.idents[id] = s
 	return s, nil
@@ -207,7 +269,7 @@ func (o *op) set(h SetHash) (*setState, error) {
 	if s, ok := o.sets[h]; ok {
 		return s, nil
 	}
-	b, err := o.tx.Get(o.g.setKey(h))
+	b, err := o.get(o.g.setKeyTo(o.kb, h))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}
@@ -218,7 +280,7 @@ func (o *op) set(h SetHash) (*setState, error) {
 	if err != nil {
 		return nil, err
 	}
-	o.sets[h] = s
+	o.keepSet(h, s)
 	return s, nil
 }
 
@@ -335,7 +397,7 @@ func (g *Graph) Link(tx store.Tx, rec RecordKey, ids []ID) (*Result, error) {
 		if err != nil || s == nil {
 			return nil, errors.Join(err, fmt.Errorf("%w: record %s points to a missing set", errCorrupt, rec))
 		}
-		return &Result{Profile: s.profile}, nil
+		return &Result{Profile: s.profile, Existed: true}, nil
 	}
 	var left string // the profile the old version was in
 	if old != nil {
@@ -357,6 +419,10 @@ func (g *Graph) Link(tx store.Tx, rec RecordKey, ids []ID) (*Result, error) {
 	res.Profile = s.profile
 	res.Refused = o.lastRefusals(h)
 	res.noteLeft(left)
+	if o.joined {
+		res.Placed = o.placed(s)
+	}
+	res.Existed = old != nil
 	return res, nil
 }
 
@@ -390,6 +456,22 @@ func (res *Result) noteLeft(pid string) {
 	res.Changes = append(res.Changes, Change{Kind: Updated, Profile: pid})
 }
 
+// placed returns the identifiers of set s that its profile holds, from the
+// identifier states the op resolved (nil if it did not hold them all).
+func (o *op) placed(s *setState) []ID {
+	out := make([]ID, 0, len(s.ids))
+	for _, id := range s.ids {
+		is, ok := o.idents[id]
+		if !ok {
+			return nil
+		}
+		if s.profile != "" && is.profile == s.profile && o.g.pol.BlockReason(id) == "" && !o.sharedState(id, is) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
 // Unlink removes the evidence of a record and re-resolves its component.
 // Unlinking a record the graph does not hold returns ErrNotFound.
 func (g *Graph) Unlink(tx store.Tx, source, id string) (*Result, error) {
@@ -414,7 +496,7 @@ func (g *Graph) Unlink(tx store.Tx, source, id string) (*Result, error) {
 }
 
 func (o *op) recordState(source, id string) (*recordState, error) {
-	b, err := o.tx.Get(o.g.recordKey(source, id))
+	b, err := o.get(o.g.recordKeyTo(o.kb, source, id))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}
@@ -426,10 +508,10 @@ func (o *op) recordState(source, id string) (*recordState, error) {
 
 func (o *op) addRecord(rec RecordKey, h SetHash, ids []ID) error {
 	g := o.g
-	if err := o.tx.Set(g.recordKey(rec.Source, rec.ID), (&recordState{rec.Time, h}).encode()); err != nil {
+	if err := o.put(g.recordKeyTo(o.kb, rec.Source, rec.ID), (&recordState{rec.Time, h}).appendTo(o.vb)); err != nil {
 		return err
 	}
-	if err := o.tx.Set(g.setRecKey(h, rec), nil); err != nil {
+	if err := o.put(g.setRecKeyTo(o.kb, h, rec), nil); err != nil {
 		return err
 	}
 	s, err := o.set(h)
@@ -440,15 +522,15 @@ func (o *op) addRecord(rec RecordKey, h SetHash, ids []ID) error {
 		s.count++
 		if rec.Compare(s.anchor) < 0 {
 			s.anchor = rec
-			o.dirty[h] = true
+			o.markDirty(h)
 		}
 		return o.putSet(h, s)
 	}
 	s = &setState{ids: ids, anchor: rec, count: 1}
-	o.sets[h] = s
-	o.dirty[h] = true
+	o.keepSet(h, s)
+	o.markDirty(h)
 	for _, id := range ids {
-		if err := o.tx.Set(store.AppendBytes(g.identSetPrefix(id), h[:]), nil); err != nil {
+		if err := o.put(store.AppendBytes(g.identSetPrefixTo(o.kb, id), h[:]), nil); err != nil {
 			return err
 		}
 		is, err := o.ident(id)
@@ -460,14 +542,14 @@ func (o *op) addRecord(rec RecordKey, h SetHash, ids []ID) error {
 		addStronger(&g.pol, id.Type, is, g.strongerRefs(id, ids))
 		if !wasShared && o.sharedState(id, is) && is.comp != 0 {
 			// The value just became shared: its component splits.
-			o.comps[is.comp] = true
+			o.markComp(is.comp)
 		}
 	}
 	return o.putSet(h, s)
 }
 
 func (o *op) putSet(h SetHash, s *setState) error {
-	return o.tx.Set(o.g.setKey(h), s.encode())
+	return o.put(o.g.setKeyTo(o.kb, h), s.appendTo(o.vb))
 }
 
 func (o *op) removeRecord(rec RecordKey, h SetHash) error {
@@ -493,15 +575,18 @@ func (o *op) removeRecord(rec RecordKey, h SetHash) error {
 				return err
 			}
 			s.anchor = next
-			o.dirty[h] = true
+			o.markDirty(h)
 		}
 		return o.putSet(h, s)
 	}
 	// The last record of the set: the set goes, and with it what its
 	// identifiers had in common.
+	if o.removed == nil {
+		o.removed = map[SetHash]string{}
+	}
 	o.removed[h] = s.profile
 	if s.comp != 0 {
-		o.comps[s.comp] = true
+		o.markComp(s.comp)
 	}
 	delete(o.sets, h)
 	if err := o.tx.Delete(g.setKey(h)); err != nil {
@@ -593,7 +678,7 @@ func (o *op) markSetsOf(id ID) error {
 		return err
 	}
 	for _, h := range hs {
-		o.dirty[h] = true
+		o.markDirty(h)
 	}
 	return nil
 }

@@ -108,6 +108,12 @@ func (g *Graph) Records(tx store.Tx, pid string) ([]RecordKey, error) {
 	if err != nil {
 		return nil, err
 	}
+	return g.MemberRecords(tx, m)
+}
+
+// MemberRecords is Records of a profile whose Members the caller holds
+// (read in the same transaction).
+func (g *Graph) MemberRecords(tx store.Tx, m *Members) ([]RecordKey, error) {
 	var out []RecordKey
 	for _, h := range m.sets {
 		prefix := g.setRecPrefix(h)

@@ -140,7 +140,11 @@ func decodeHashes(r *reader) []SetHash {
 }
 
 func (s *compState) encode() []byte {
-	w := writer{b: make([]byte, 0, 4+len(s.sets)*len(SetHash{}))}
+	return s.appendTo(make([]byte, 0, 4+len(s.sets)*len(SetHash{})))
+}
+
+func (s *compState) appendTo(dst []byte) []byte {
+	w := writer{b: dst[:0]}
 	w.uvarint(stateVersion)
 	if s.clean {
 		w.uvarint(1)
@@ -160,8 +164,10 @@ func decodeComp(b []byte) (*compState, error) {
 	return &compState{clean: clean, sets: decodeHashes(&r)}, r.err
 }
 
-func (s *profileState) encode() []byte {
-	w := writer{}
+func (s *profileState) encode() []byte { return s.appendTo(nil) }
+
+func (s *profileState) appendTo(dst []byte) []byte {
+	w := writer{b: dst[:0]}
 	w.uvarint(stateVersion)
 	w.uvarint(s.comp)
 	w.key(s.anchor)

@@ -44,14 +44,16 @@ func (r *Record) Validate() error {
 		v.add("identifiers", ErrMissing, "a record needs at least one identifier")
 	}
 	for i, id := range r.Identifiers {
-		f := "identifiers[" + strconv.Itoa(i) + "]"
-		v.text(f+".type", string(id.Type), true)
+		// Field names are built only for the errors: valid records are
+		// validated on every ingest.
+		f := func() string { return "identifiers[" + strconv.Itoa(i) + "]" }
+		v.textAt(f, ".type", string(id.Type), true)
 		if id.Raw == "" && id.Value == "" {
-			v.add(f+".value", ErrMissing, "")
+			v.add(f()+".value", ErrMissing, "")
 		}
-		v.text(f+".value", id.Raw, false)
-		v.text(f+".normalized", id.Value, false)
-		v.text(f+".problem", id.Problem, false)
+		v.textAt(f, ".value", id.Raw, false)
+		v.textAt(f, ".normalized", id.Value, false)
+		v.textAt(f, ".problem", id.Problem, false)
 	}
 	if field, missing := r.missingPayload(); missing {
 		v.add(field, ErrMissing, "a record of kind %q needs it", r.Kind)
@@ -103,11 +105,23 @@ func (v *validator) text(field, s string, required bool) {
 	}
 }
 
+// textAt is text for the field prefix()+suffix, whose name it builds only
+// for an error.
+func (v *validator) textAt(prefix func() string, suffix, s string, required bool) {
+	if (required && s == "") || !utf8.ValidString(s) {
+		v.text(prefix()+suffix, s, required)
+	}
+}
+
+func customerField() string { return "customer." }
+func addressField() string  { return "customer.address." }
+func orderField() string    { return "order." }
+
 func (v *validator) customer(c *Customer) {
 	for _, f := range [...]struct{ name, s string }{
 		{"first_name", c.FirstName}, {"last_name", c.LastName}, {"language", c.Language}, {"gender", c.Gender},
 	} {
-		v.text("customer."+f.name, f.s, false)
+		v.textAt(customerField, f.name, f.s, false)
 	}
 	if c.Birthdate != "" {
 		if _, err := time.Parse(time.DateOnly, c.Birthdate); err != nil {
@@ -118,7 +132,7 @@ func (v *validator) customer(c *Customer) {
 		for _, f := range [...]struct{ name, s string }{
 			{"street", a.Street}, {"postal_code", a.PostalCode}, {"city", a.City}, {"region", a.Region}, {"country", a.Country},
 		} {
-			v.text("customer.address."+f.name, f.s, false)
+			v.textAt(addressField, f.name, f.s, false)
 		}
 	}
 	v.values("customer.attributes", c.Attributes, true)
@@ -127,14 +141,14 @@ func (v *validator) customer(c *Customer) {
 func (v *validator) order(o *Order) {
 	amounts := o.Total != 0 || o.Discount != 0
 	for i, l := range o.Lines {
-		f := "order.lines[" + strconv.Itoa(i) + "]"
+		f := func() string { return "order.lines[" + strconv.Itoa(i) + "]" }
 		if l.Quantity < 0 {
-			v.add(f+".quantity", ErrInvalid, "negative quantity %d", l.Quantity)
+			v.add(f()+".quantity", ErrInvalid, "negative quantity %d", l.Quantity)
 		}
 		amounts = amounts || l.UnitPrice != 0 || l.Total != 0
-		v.text(f+".sku", l.SKU, false)
-		v.text(f+".name", l.Name, false)
-		v.text(f+".category", l.Category, false)
+		v.textAt(f, ".sku", l.SKU, false)
+		v.textAt(f, ".name", l.Name, false)
+		v.textAt(f, ".category", l.Category, false)
 	}
 	switch {
 	case o.Currency == "" && amounts:
@@ -145,7 +159,7 @@ func (v *validator) order(o *Order) {
 	for _, f := range [...]struct{ name, s string }{
 		{"order_id", o.OrderID}, {"store", o.Store}, {"channel", o.Channel}, {"coupon", o.Coupon},
 	} {
-		v.text("order."+f.name, f.s, false)
+		v.textAt(orderField, f.name, f.s, false)
 	}
 }
 
@@ -156,20 +170,23 @@ func isCurrency(s string) bool {
 // values checks a map of free values; attrs says its keys become attribute
 // names and may not be reserved.
 func (v *validator) values(field string, m map[string]Value, attrs bool) {
+	if len(m) == 0 {
+		return
+	}
 	for _, k := range slices.Sorted(maps.Keys(m)) {
 		x := m[k]
-		f := field + "[" + strconv.Quote(k) + "]"
+		f := func() string { return field + "[" + strconv.Quote(k) + "]" }
 		switch {
 		case k == "":
-			v.add(f, ErrMissing, "empty name")
+			v.add(f(), ErrMissing, "empty name")
 		case !utf8.ValidString(k):
-			v.add(f, ErrInvalid, "invalid UTF-8 in name")
+			v.add(f(), ErrInvalid, "invalid UTF-8 in name")
 		case attrs && reservedAttribute(k):
-			v.add(f, ErrInvalid, "%q is the name of a customer field", k)
+			v.add(f(), ErrInvalid, "%q is the name of a customer field", k)
 		case x.kind == ValueNumber && (math.IsNaN(x.n) || math.IsInf(x.n, 0)):
-			v.add(f, ErrInvalid, "number not finite")
+			v.add(f(), ErrInvalid, "number not finite")
 		case !x.valid() || x.kind == ValueString && !utf8.ValidString(x.s):
-			v.add(f, ErrInvalid, "invalid value")
+			v.add(f(), ErrInvalid, "invalid value")
 		}
 	}
 }

@@ -58,6 +58,12 @@ func TestValidate(t *testing.T) {
 			r.Consents = []consent.Consent{{Purpose: "Push!", Status: consent.Granted, Time: time.Now()}}
 		}, []problem{{"consents[0].purpose", consent.ErrPurpose}}},
 		{"invalid UTF-8", func(r *Record) { r.Source = "\xff" }, []problem{{"source", ErrInvalid}}},
+		{"invalid UTF-8 in the parts", func(r *Record) {
+			r.Identifiers[0].Raw, r.Identifiers[0].Problem = "\xff", "\xfe"
+			r.Order.Lines[0].Category, r.Order.Store = "\xff", "\xff"
+			r.Customer = &Customer{FirstName: "\xff", Address: &Address{City: "\xff"}}
+		}, []problem{{"identifiers[0].value", ErrInvalid}, {"identifiers[0].problem", ErrInvalid}, {"customer.first_name", ErrInvalid},
+			{"customer.address.city", ErrInvalid}, {"order.lines[0].category", ErrInvalid}, {"order.store", ErrInvalid}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
