@@ -393,6 +393,12 @@ func (e *Engine) removeRecords(ctx context.Context, find func(store.Tx) ([]recor
 		if err != nil {
 			return err
 		}
+		// Profiles that only lost records (the graph reports them Updated,
+		// nothing merged or split) are derived once, after the last
+		// record goes: an erasure removes every record of a profile, and
+		// deriving it after each would read its records over and over.
+		var updated []string
+		seen := map[string]bool{}
 		for _, ref := range refs {
 			if _, err := tx.Get(recordKey(ref.source, ref.id)); errors.Is(err, store.ErrNotFound) {
 				return fmt.Errorf("%w: record %s/%s", ErrNotFound, ref.source, ref.id)
@@ -410,6 +416,18 @@ func (e *Engine) removeRecords(ctx context.Context, find func(store.Tx) ([]recor
 			if err != nil {
 				return err
 			}
+			kept := lr.Changes[:0:0]
+			for _, c := range lr.Changes {
+				if c.Kind == identity.Updated && len(c.From) == 0 {
+					if !seen[c.Profile] {
+						seen[c.Profile] = true
+						updated = append(updated, c.Profile)
+					}
+					continue
+				}
+				kept = append(kept, c)
+			}
+			lr.Changes = kept
 			cs, err := e.applyChanges(tx, nil, false, lr, nil, nil)
 			if err != nil {
 				return err
@@ -421,6 +439,23 @@ func (e *Engine) removeRecords(ctx context.Context, find func(store.Tx) ([]recor
 				}
 			}
 			out = append(out, cs...)
+		}
+		for _, pid := range updated {
+			if _, err := e.graph.Members(tx, pid); errors.Is(err, identity.ErrNotFound) {
+				continue // merged, split away or erased since
+			} else if err != nil {
+				return err
+			}
+			segs, err := e.deriveProfile(tx, pid)
+			if err != nil {
+				return err
+			}
+			key := ""
+			if !erase && len(refs) == 1 {
+				key = refs[0].source + "/" + refs[0].id
+			}
+			out = append(out, Change{Kind: ProfileUpdated, Profile: pid, Record: key})
+			out = append(out, withRecord(segs, key)...)
 		}
 		if erase {
 			out = eraseChanges(erased, out)
