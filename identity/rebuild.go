@@ -210,10 +210,13 @@ func (g *Graph) resolveSets(ctx context.Context, sets map[SetHash]*setState, pol
 	// worker writes only the states of its components' sets and linking
 	// identifiers (no two components share one) and its own results slot;
 	// the shared maps are filled afterwards, in component order.
+	// A result keeps only what outlives the partition (its profiles), so
+	// that a million components' maps and edges are not held at once.
 	type compResult struct {
 		list  []SetHash
 		clean bool
-		part  *partition
+		pids  []string
+		profs []profileState
 	}
 	results := make([]compResult, len(comps))
 	var next atomic.Int64
@@ -252,7 +255,13 @@ func (g *Graph) resolveSets(ctx context.Context, sets map[SetHash]*setState, pol
 				for id, pid := range part.idProfile {
 					st.idents[id].profile = pid
 				}
-				results[i] = compResult{list, len(part.profiles) == 1 && len(part.refusals) == 0, part}
+				r := compResult{list: list, clean: len(part.profiles) == 1 && len(part.refusals) == 0,
+					pids: make([]string, 0, len(part.profiles)), profs: make([]profileState, 0, len(part.profiles))}
+				for pid, po := range part.profiles {
+					r.pids = append(r.pids, pid)
+					r.profs = append(r.profs, profileState{comp: cid, anchor: po.anchor, sets: po.sets, ids: po.ids})
+				}
+				results[i] = r
 			}
 		})
 	}
@@ -260,12 +269,13 @@ func (g *Graph) resolveSets(ctx context.Context, sets map[SetHash]*setState, pol
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
-	for i, r := range results {
+	for i := range results {
+		r := &results[i]
 		cid := uint64(i + 1)
 		st.comps[cid] = r.list
 		st.clean[cid] = r.clean
-		for pid, po := range r.part.profiles {
-			st.profiles[pid] = &profileState{comp: cid, anchor: po.anchor, sets: po.sets, ids: po.ids}
+		for k, pid := range r.pids {
+			st.profiles[pid] = &r.profs[k]
 		}
 	}
 	if diff {
