@@ -176,3 +176,33 @@ func ExampleMerge() {
 	// pear=3
 	// <nil>
 }
+
+// BenchmarkAdd adds a million 60-byte pairs with 20-byte keys in random
+// order, spilling 32 MiB runs, and merges them.
+//
+//	go test -run XXX -bench Add -benchmem ./internal/extsort
+func BenchmarkAdd(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	keys := make([][]byte, 1_000_000)
+	for i := range keys {
+		keys[i] = fmt.Appendf(nil, "key-%015d", rng.Int64N(1e15))
+	}
+	value := make([]byte, 40)
+	for b.Loop() {
+		s := extsort.New(extsort.Options{Dir: b.TempDir(), Memory: 32 << 20})
+		for _, k := range keys {
+			if err := s.Add(k, value); err != nil {
+				b.Fatal(err)
+			}
+		}
+		var err error
+		n := 0
+		for range extsort.Merge(&err, s) {
+			n++
+		}
+		if err != nil || n == 0 {
+			b.Fatal(err, n)
+		}
+		s.Close()
+	}
+}
