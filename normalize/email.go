@@ -5,8 +5,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"golang.org/x/text/cases"
-	"golang.org/x/text/language"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -121,9 +119,9 @@ func Email(s string, opts EmailOptions) (string, error) {
 		return fail(k, at+1+pos, msg)
 	}
 
-	domain = norm.NFC.String(cases.Lower(language.Und).String(domain))
+	domain = lowerNFC(domain)
 	if !opts.KeepLocalCase {
-		local = norm.NFC.String(cases.Lower(language.Und).String(local))
+		local = lowerNFC(local)
 	}
 	if opts.ProviderRules && !quoted {
 		local, domain = applyProviderRules(local, domain)
@@ -151,7 +149,7 @@ func applyProviderRules(local, domain string) (string, string) {
 	if p.domain != "" {
 		domain = p.domain
 	}
-	local = norm.NFC.String(cases.Lower(language.Und).String(local))
+	local = lowerNFC(local)
 	if p.ignoreDots {
 		local = strings.ReplaceAll(local, ".", "")
 	}

@@ -5,6 +5,10 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"golang.org/x/text/cases"
+	"golang.org/x/text/language"
+	"golang.org/x/text/unicode/norm"
 )
 
 // checkResult asserts what every normalizer promises: a failure is an
@@ -200,5 +204,22 @@ func FuzzCountry(f *testing.F) {
 func FuzzPostalCode(f *testing.F) {
 	fuzzCodes(f, "postal code", postalInputs, PostalCode, func(out string) bool {
 		return len(out) <= MaxPostalCodeLen
+	})
+}
+
+// The ASCII shortcuts of lowerNFC and upperNFC give what x/text gives.
+func FuzzCaseNFC(f *testing.F) {
+	for _, s := range textInputs {
+		f.Add(s)
+	}
+	f.Add("Aino.Virtanen@POSTI.FI")
+	f.Add("\x00\x7f~Zz@[`")
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := lowerNFC(s), norm.NFC.String(cases.Lower(language.Und).String(s)); got != want {
+			t.Fatalf("lowerNFC(%q) = %q, x/text gives %q", s, got, want)
+		}
+		if got, want := upperNFC(s), norm.NFC.String(cases.Upper(language.Und).String(s)); got != want {
+			t.Fatalf("upperNFC(%q) = %q, x/text gives %q", s, got, want)
+		}
 	})
 }

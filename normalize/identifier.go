@@ -5,8 +5,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"golang.org/x/text/cases"
-	"golang.org/x/text/language"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -59,9 +57,9 @@ func Identifier(s string, c Case) (string, error) {
 	}
 	switch c {
 	case Lower:
-		t = norm.NFC.String(cases.Lower(language.Und).String(t))
+		t = lowerNFC(t)
 	case Upper:
-		t = norm.NFC.String(cases.Upper(language.Und).String(t))
+		t = upperNFC(t)
 	}
 	if len(t) > MaxIdentifierLen {
 		return "", newError(KindTooLong, field, s, -1, "longer than 256 bytes")
@@ -83,7 +81,7 @@ func PostalCode(s string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	t = norm.NFC.String(cases.Upper(language.Und).String(t))
+	t = upperNFC(t)
 	if len(t) > MaxPostalCodeLen {
 		return "", newError(KindTooLong, field, s, -1, "longer than 20 bytes")
 	}

@@ -209,3 +209,23 @@ func BenchmarkMatchKey(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkEmail normalizes a mixed-case ASCII address, as most are.
+//
+//	go test -run XXX -bench 'Email|Identifier' -benchmem ./normalize
+func BenchmarkEmail(b *testing.B) {
+	for b.Loop() {
+		if _, err := Email("  Aino.Virtanen@Posti.FI ", EmailOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkIdentifier lower-cases an ASCII identifier.
+func BenchmarkIdentifier(b *testing.B) {
+	for b.Loop() {
+		if _, err := Identifier("CK-3F9A-77", Lower); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
