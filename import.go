@@ -247,7 +247,12 @@ func (e *Engine) importItems(ctx context.Context, produce func(yield func(import
 	go func() {
 		defer close(chunks)
 		defer close(work)
-		cur := &chunk{done: make(chan struct{})}
+		// Chunks are made at their full size: growing a slice of
+		// importItems by appends was a tenth of an import's allocated bytes.
+		newChunk := func() *chunk {
+			return &chunk{items: make([]importItem, 0, opts.ChunkSize), done: make(chan struct{})}
+		}
+		cur := newChunk()
 		send := func(c *chunk) bool {
 			select {
 			case chunks <- c:
@@ -267,7 +272,7 @@ func (e *Engine) importItems(ctx context.Context, produce func(yield func(import
 				if !send(cur) {
 					return false
 				}
-				cur = &chunk{done: make(chan struct{})}
+				cur = newChunk()
 			}
 			return true
 		})
@@ -476,7 +481,9 @@ func (e *Engine) prepareItem(it *importItem) {
 		it.err = err
 		return
 	}
-	enc, err := r.AppendBinary(nil)
+	// The binary form is shorter than the JSON line: one allocation
+	// instead of the appends' doubling from nothing.
+	enc, err := r.AppendBinary(make([]byte, 0, max(256, len(it.line))))
 	if err != nil {
 		it.err = &RecordError{Record: r.Key(), Err: err}
 		return
