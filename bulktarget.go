@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"sync"
 
 	"github.com/unifycdp/unify/internal/extsort"
 	"github.com/unifycdp/unify/store"
@@ -86,32 +87,46 @@ func (t storeTarget) unmark(ctx context.Context) error {
 }
 
 // sortTarget stages a bulk load into an empty store in sorted runs on
-// disk: records in one sorter, derived keys in another, merged into the
-// store at the end (load). Memory stays at the sorters' buffers.
+// disk: records in one sorter, derived keys in a sorter per batch (so that
+// writers on several goroutines neither wait for each other's lock nor for
+// each other's run sorts), all merged into the store at the end (all).
 type sortTarget struct {
-	recs, derived *extsort.Sorter
+	dir    string
+	memory int // buffer of the records' sorter; derived sorters get a quarter
+	recs   *extsort.Sorter
+
+	mu      sync.Mutex
+	derived []*extsort.Sorter
 }
 
 // newSortTarget returns a sortTarget writing runs to dir; memory is the
-// buffer of each of its two sorters (0: 128 MiB).
+// buffer of its records' sorter (0: 128 MiB).
 func newSortTarget(dir string, memory int) *sortTarget {
 	if memory <= 0 {
 		memory = 128 << 20
 	}
-	return &sortTarget{
-		recs:    extsort.New(extsort.Options{Dir: dir, Memory: memory}),
-		derived: extsort.New(extsort.Options{Dir: dir, Memory: memory}),
-	}
+	return &sortTarget{dir: dir, memory: memory, recs: extsort.New(extsort.Options{Dir: dir, Memory: memory})}
 }
 
-func (t *sortTarget) close() { t.recs.Close(); t.derived.Close() }
+func (t *sortTarget) close() {
+	t.recs.Close()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, s := range t.derived {
+		s.Close()
+	}
+}
 
 func (t *sortTarget) recordWriter(context.Context) (store.Batch, error) {
 	return sorterBatch{t.recs}, nil
 }
 
 func (t *sortTarget) newBatch(context.Context) (store.Batch, error) {
-	return sorterBatch{t.derived}, nil
+	s := extsort.New(extsort.Options{Dir: t.dir, Memory: max(1, t.memory/4)})
+	t.mu.Lock()
+	t.derived = append(t.derived, s)
+	t.mu.Unlock()
+	return sorterBatch{s}, nil
 }
 
 func (t *sortTarget) records(ctx context.Context, fn func(key, value []byte) error) error {
@@ -134,10 +149,15 @@ func (t *sortTarget) feedSeq(context.Context) (uint64, error) { return 0, nil } 
 func (t *sortTarget) mark(context.Context) error              { return nil }    // nothing is in the store yet
 func (t *sortTarget) unmark(context.Context) error            { return nil }
 
-// all yields every key of the load in order, the load marker first.
+// all yields every key of the load in order, the load marker first. No
+// key is in two sorters but the records', which all merges first.
 func (t *sortTarget) all(errp *error) iter.Seq2[[]byte, []byte] {
-	t.derived.Add(loadMarkerKey, []byte{1})
-	return extsort.Merge(errp, t.recs, t.derived)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	marker := extsort.New(extsort.Options{Memory: 1 << 10})
+	marker.Add(loadMarkerKey, []byte{1})
+	t.derived = append(t.derived, marker)
+	return extsort.Merge(errp, append([]*extsort.Sorter{t.recs}, t.derived...)...)
 }
 
 // sorterBatch is a store.Batch into a Sorter.
@@ -154,7 +174,10 @@ func (b sorterBatch) Delete(key []byte) error {
 	return fmt.Errorf("unify: staged import: delete of %q is not supported", key)
 }
 
-func (b sorterBatch) Flush() error { return nil }
+// Flush spills the batch's sorter: a derived batch takes nothing more, and
+// its buffer need not wait for the merge. (The records' sorter is flushed
+// once, when reading ends.)
+func (b sorterBatch) Flush() error { return b.s.Spill() }
 func (b sorterBatch) Cancel()      {}
 
 var _ store.Batch = sorterBatch{}

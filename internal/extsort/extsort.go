@@ -154,6 +154,22 @@ func (s *Sorter) spill() error {
 	return nil
 }
 
+// Spill writes what is buffered as a run and releases the buffer: for a
+// Sorter that will take no more pairs for a while, so that its memory does
+// not wait for Merge. Adding after Spill is allowed.
+func (s *Sorter) Spill() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return s.err
+	}
+	if s.err = s.spill(); s.err != nil {
+		return s.err
+	}
+	s.data, s.ents = nil, nil
+	return nil
+}
+
 // Close removes the run files; the Sorter cannot be used after.
 func (s *Sorter) Close() error {
 	s.mu.Lock()
