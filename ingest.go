@@ -441,13 +441,10 @@ func (e *Engine) removeRecords(ctx context.Context, find func(store.Tx) ([]recor
 			out = append(out, cs...)
 		}
 		for _, pid := range updated {
-			if _, err := e.graph.Members(tx, pid); errors.Is(err, identity.ErrNotFound) {
+			segs, err := e.deriveProfile(tx, pid)
+			if errors.Is(err, identity.ErrNotFound) {
 				continue // merged, split away or erased since
 			} else if err != nil {
-				return err
-			}
-			segs, err := e.deriveProfile(tx, pid)
-			if err != nil {
 				return err
 			}
 			key := ""

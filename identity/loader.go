@@ -48,7 +48,8 @@ type LoaderOptions struct {
 // earliest record; one copy of each identifier. Record keys themselves are
 // not kept: the caller, which stores the records, hands them back to
 // RecordSet and WriteRecord. A Loader is not safe for concurrent use,
-// except RecordSet, SetOf, SetProfile and WriteRecord after Resolve.
+// except RecordSet, SetOf and SetProfile after Resolve (each goroutine
+// writes records through its own RecordWriter).
 type Loader struct {
 	g        *Graph
 	distinct bool
