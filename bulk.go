@@ -207,12 +207,6 @@ type profileJob struct {
 // with more than one bucket, one pass over the records writes each to its
 // profile's bucket file, and the buckets are built from the files.
 func (e *Engine) buildProfiles(ctx context.Context, t bulkTarget, l *identity.Loader) (int, error) {
-	var pids []string
-	linked := map[string]func(identity.ID) bool{}
-	for pid, ids := range l.Profiles() {
-		pids = append(pids, pid)
-		linked[pid] = memberFilter(ids)
-	}
 	w, err := t.newBatch(ctx)
 	if err != nil {
 		return 0, err
@@ -220,7 +214,7 @@ func (e *Engine) buildProfiles(ctx context.Context, t bulkTarget, l *identity.Lo
 	defer w.Cancel()
 	var segChanges []Change
 	build := func(feed func(emit func(profileJob)) error) error {
-		profiles, err := e.buildBucket(ctx, t, l, linked, feed)
+		profiles, err := e.buildBucket(ctx, t, l, feed)
 		if err != nil {
 			return err
 		}
@@ -258,7 +252,7 @@ func (e *Engine) buildProfiles(ctx context.Context, t bulkTarget, l *identity.Lo
 	}
 	now := e.now().UTC()
 	var buf []byte
-	for _, pid := range pids {
+	for pid := range l.ProfileList() {
 		seq++
 		c := Change{Seq: seq, Time: now, Kind: ProfileCreated, Profile: pid}
 		buf = appendChangeJSON(buf[:0], &c)
@@ -280,7 +274,7 @@ func (e *Engine) buildProfiles(ctx context.Context, t bulkTarget, l *identity.Lo
 	if err := w.Flush(); err != nil {
 		return 0, err
 	}
-	return len(pids) + len(segChanges), nil
+	return l.ProfileCount() + len(segChanges), nil
 }
 
 // scanForProfiles reads every stored record with its identifier set and
@@ -310,7 +304,7 @@ func scanForProfiles(ctx context.Context, t bulkTarget, l *identity.Loader, fn f
 // buildBucket builds the profiles of the records feed emits: each worker
 // decodes and applies the records of its own share of the profiles, and
 // writes the graph's entries of those records.
-func (e *Engine) buildBucket(ctx context.Context, t bulkTarget, l *identity.Loader, linked map[string]func(identity.ID) bool, feed func(emit func(profileJob)) error) (map[string]*profile.Profile, error) {
+func (e *Engine) buildBucket(ctx context.Context, t bulkTarget, l *identity.Loader, feed func(emit func(profileJob)) error) (map[string]*profile.Profile, error) {
 	workers := runtime.GOMAXPROCS(0)
 	batches := make([]store.Batch, workers)
 	for i := range workers {
@@ -328,6 +322,8 @@ func (e *Engine) buildBucket(ctx context.Context, t bulkTarget, l *identity.Load
 	var wg sync.WaitGroup
 	for i := range workers {
 		jobs[i], shares[i] = make(chan profileJob, 256), map[string]*profile.Profile{}
+		// Which identifiers link, per profile of this worker's share.
+		linked := map[string]func(identity.ID) bool{}
 		bw := batches[i]
 		rw := l.RecordWriter(bw)
 		wg.Add(1)
@@ -352,6 +348,7 @@ func (e *Engine) buildBucket(ctx context.Context, t bulkTarget, l *identity.Load
 				if p == nil {
 					p = &profile.Profile{ID: j.pid}
 					shares[i][j.pid] = p
+					linked[j.pid] = memberFilter(l.ProfileIDs(j.pid))
 				}
 				p.Apply(&r, e.profileOptions(linked[j.pid]))
 			}

@@ -9,7 +9,6 @@ import (
 	"iter"
 	"math/bits"
 	"slices"
-	"strings"
 
 	"github.com/unifycdp/unify/store"
 )
@@ -44,25 +43,23 @@ type LoaderOptions struct {
 // have built.
 //
 // Memory: per record, a 64-bit hash of its key and its identifier set (24
-// bytes); per distinct identifier set, the identifiers and the set's
-// earliest record; one copy of each identifier. Record keys themselves are
-// not kept: the caller, which stores the records, hands them back to
-// RecordSet and WriteRecord. A Loader is not safe for concurrent use,
-// except RecordSet, SetOf and SetProfile after Resolve (each goroutine
-// writes records through its own RecordWriter).
+// bytes); per distinct identifier set, ~70 bytes, its anchor's record ID
+// and 4 bytes an identifier; per identifier, ~50 bytes and its value.
+// None of it holds pointers, so the garbage collector does not walk it.
+// Record keys themselves are not kept: the caller, which stores the
+// records, hands them back to RecordSet and WriteRecord. Strings the
+// Loader returns share its memory. A Loader is not safe for concurrent
+// use, except RecordSet, SetOf and SetProfile after Resolve (each
+// goroutine writes records through its own RecordWriter).
 type Loader struct {
 	g        *Graph
 	distinct bool
 	seed     maphash.Seed
-	sets     map[SetHash]*setState
+	t        *setTable
 	recs     []loadedRecord // sorted by key after Resolve
 	index    []uint32       // after Resolve: recs[index[b]:index[b+1]] have key>>shift == b
 	shift    uint
 	st       *rebuildState
-	// strs holds one copy of each identifier type, value and source the
-	// Loader keeps: callers' strings often point into a whole input line,
-	// which would otherwise stay in memory for the life of the Loader.
-	strs map[string]string
 }
 
 type loadedRecord struct {
@@ -73,7 +70,7 @@ type loadedRecord struct {
 // NewLoader returns a Loader for g. The store g will be written to must
 // hold no graph yet.
 func (g *Graph) NewLoader(opts LoaderOptions) *Loader {
-	return &Loader{g: g, distinct: opts.Distinct, seed: maphash.MakeSeed(), sets: map[SetHash]*setState{}, strs: map[string]string{}}
+	return &Loader{g: g, distinct: opts.Distinct, seed: maphash.MakeSeed(), t: newSetTable()}
 }
 
 func (l *Loader) recordHash(source, id string) uint64 {
@@ -96,34 +93,18 @@ func (l *Loader) Add(rec RecordKey, ids []ID) error {
 		return fmt.Errorf("%w: %s", ErrNoIdentifiers, rec)
 	}
 	h := hashIDs(ids)
-	l.recs = append(l.recs, loadedRecord{l.recordHash(rec.Source, rec.ID), h})
-	s := l.sets[h]
-	if s == nil {
-		for i := range ids {
-			ids[i] = ID{Type(l.intern(string(ids[i].Type))), l.intern(ids[i].Value)}
+	i, added, err := l.t.add(h, ids, rec, 1)
+	if err != nil {
+		return err
+	}
+	if !added {
+		l.t.ents[i].count++
+		if rec.Compare(l.t.anchor(i)) < 0 {
+			l.t.setAnchor(i, rec)
 		}
-		l.sets[h] = &setState{ids: ids, anchor: l.own(rec), count: 1}
-		return nil
 	}
-	s.count++
-	if rec.Compare(s.anchor) < 0 {
-		s.anchor = l.own(rec)
-	}
+	l.recs = append(l.recs, loadedRecord{l.recordHash(rec.Source, rec.ID), h})
 	return nil
-}
-
-func (l *Loader) intern(s string) string {
-	if c, ok := l.strs[s]; ok {
-		return c
-	}
-	c := strings.Clone(s)
-	l.strs[c] = c
-	return c
-}
-
-// own returns rec with strings of the Loader's own.
-func (l *Loader) own(rec RecordKey) RecordKey {
-	return RecordKey{rec.Time, l.intern(rec.Source), strings.Clone(rec.ID)}
 }
 
 // Records returns how many records were added.
@@ -134,7 +115,6 @@ func (l *Loader) Resolve(ctx context.Context) (*Report, error) {
 	if l.st != nil {
 		return nil, fmt.Errorf("identity: Loader.Resolve called twice")
 	}
-	l.strs = nil // every string the Loader keeps is in its sets now
 	slices.SortFunc(l.recs, func(a, b loadedRecord) int { return cmp.Compare(a.key, b.key) })
 	if !l.distinct {
 		for i := 1; i < len(l.recs); i++ {
@@ -144,7 +124,7 @@ func (l *Loader) Resolve(ctx context.Context) (*Report, error) {
 		}
 	}
 	l.buildIndex()
-	rep, st, err := l.g.resolveSets(ctx, l.sets, &l.g.pol, false)
+	rep, st, err := l.g.resolveSets(ctx, l.t, &l.g.pol, false)
 	if err != nil {
 		return nil, err
 	}
@@ -195,34 +175,39 @@ func (l *Loader) SetOf(ids []ID) (SetHash, bool) {
 		return SetHash{}, false
 	}
 	h := hashIDs(ids)
-	_, ok := l.sets[h]
+	_, ok := l.t.find(h)
 	return h, ok
 }
 
 // SetProfile returns the profile an identifier set resolved to.
 func (l *Loader) SetProfile(h SetHash) string {
-	if s := l.sets[h]; s != nil {
-		return s.profile
+	if l.st == nil {
+		return ""
+	}
+	if i, ok := l.t.find(h); ok {
+		return l.st.pid(l.t.ents[i].prof)
 	}
 	return ""
 }
 
-// Profiles iterates over the profiles after Resolve, with their
-// identifiers (sorted).
-func (l *Loader) Profiles() iter.Seq2[string, []ID] {
-	return func(yield func(string, []ID) bool) {
-		for pid, ps := range l.st.profiles {
-			if !yield(pid, ps.ids) {
+// ProfileList iterates over the IDs of the profiles after Resolve.
+func (l *Loader) ProfileList() iter.Seq[string] {
+	return func(yield func(string) bool) {
+		for k := range l.st.profs {
+			if !yield(l.st.pid(int32(k))) {
 				return
 			}
 		}
 	}
 }
 
+// ProfileCount returns how many profiles Resolve made.
+func (l *Loader) ProfileCount() int { return len(l.st.profs) }
+
 // ProfileIDs returns the identifiers of profile pid after Resolve.
 func (l *Loader) ProfileIDs(pid string) []ID {
-	if ps := l.st.profiles[pid]; ps != nil {
-		return ps.ids
+	if k, ok := l.st.profile(pid); ok {
+		return l.st.profileIDs(k)
 	}
 	return nil
 }
@@ -258,52 +243,20 @@ func (l *Loader) Write(w KeyWriter) error {
 	if l.st == nil {
 		return fmt.Errorf("identity: Loader.Write before Resolve")
 	}
-	g := l.g
-	var err error
-	set := func(k, v []byte) {
-		if err == nil {
-			if v == nil {
-				v = []byte{}
+	// Keys are built in one reused buffer: a KeyWriter copies what it
+	// keeps (store.Batch does), and a million records would otherwise make
+	// tens of millions of small allocations.
+	g, t := l.g, l.t
+	var kb []byte
+	empty := []byte{}
+	for i := range t.ents {
+		h := t.ents[i].hash
+		for _, m := range t.memberIdx(int32(i)) {
+			kb = store.AppendBytes(g.identSetPrefixTo(kb, t.ids.id(m)), h[:])
+			if err := w.Set(kb, empty); err != nil {
+				return err
 			}
-			err = w.Set(k, v)
 		}
 	}
-	// Keys and values are built in two reused buffers: a KeyWriter copies
-	// what it keeps (store.Batch does), and a million records would
-	// otherwise make tens of millions of small allocations.
-	var kb, vb []byte
-	for h, s := range l.sets {
-		for _, id := range s.ids {
-			kb = store.AppendBytes(g.identSetPrefixTo(kb, id), h[:])
-			set(kb, nil)
-		}
-	}
-	st := l.st
-	for h, ss := range st.sets {
-		kb = g.setKeyTo(kb, h)
-		vb = ss.appendTo(vb)
-		set(kb, vb)
-	}
-	for id, is := range st.idents {
-		kb = g.identKeyTo(kb, id)
-		vb = is.appendTo(vb)
-		set(kb, vb)
-	}
-	for c, list := range st.comps {
-		set(g.compKey(c), (&compState{sets: list, clean: st.clean[c]}).encode())
-	}
-	pids := make([]string, 0, len(st.profiles))
-	for pid := range st.profiles {
-		pids = append(pids, pid)
-	}
-	slices.Sort(pids)
-	for _, pid := range pids {
-		ps := st.profiles[pid]
-		set(g.profileKey(pid), ps.encode())
-		aw := writer{}
-		aw.str(ps.anchor.Source)
-		aw.str(ps.anchor.ID)
-		set(g.aliasKey(pid), aw.b)
-	}
-	return err
+	return l.st.writeEntries(g, w.Set)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"runtime"
 	"slices"
 	"sync"
@@ -85,15 +86,21 @@ func (g *Graph) AddEvidence(tx store.Tx, rec RecordKey, ids []ID) error {
 
 // rebuildState is a whole resolved graph, ready to be written.
 type rebuildState struct {
-	sets     map[SetHash]*setState
-	idents   map[ID]*identState
-	comps    map[uint64][]SetHash
-	clean    map[uint64]bool
-	profiles map[string]*profileState
+	t *setTable
+	// Component c (numbered from 1) has the sets
+	// compSets[compStart[c-1]:compStart[c]], in anchor order.
+	compStart []uint32
+	compSets  []int32
+	clean     []bool // per component, at c-1
+	profs     []profEntry
+	profSets  []int32
+	profIDs   []int32
+	pidSeed   maphash.Seed
+	pidIndex  slotTable
 }
 
 func (g *Graph) resolveAll(ctx context.Context, s store.Store, pol *Policies) (*Report, *rebuildState, error) {
-	sets := map[SetHash]*setState{}
+	t := newSetTable()
 	err := s.View(ctx, func(tx store.Tx) error {
 		prefix := g.key(nsSet)
 		it := tx.Iterate(store.IterOptions{Prefix: prefix})
@@ -112,179 +119,92 @@ func (g *Graph) resolveAll(ctx context.Context, s store.Store, pol *Policies) (*
 			if err != nil {
 				return err
 			}
-			sets[SetHash(hb)] = ss
+			_, added, err := t.add(SetHash(hb), ss.ids, ss.anchor, ss.count)
+			if err != nil {
+				return err
+			}
+			if !added {
+				return fmt.Errorf("%w: set stored twice", errCorrupt)
+			}
+			t.before = append(t.before, t.strs.add(ss.profile))
 		}
 		return it.Err()
 	})
 	if err != nil {
 		return nil, nil, err
 	}
-	return g.resolveSets(ctx, sets, pol, true)
+	return g.resolveSets(ctx, t, pol, true)
 }
 
+// partitionBlock is how many components are partitioned before their
+// results are merged: it bounds the partitions held at once.
+const partitionBlock = 4096
+
 // resolveSets resolves a whole graph given all its identifier sets (whose
-// comp and profile fields it overwrites).
-func (g *Graph) resolveSets(ctx context.Context, sets map[SetHash]*setState, pol *Policies, diff bool) (*Report, *rebuildState, error) {
-	st := &rebuildState{sets: sets, idents: make(map[ID]*identState, len(sets)),
-		comps: map[uint64][]SetHash{}, clean: map[uint64]bool{}, profiles: map[string]*profileState{}}
+// resolution fields it overwrites).
+func (g *Graph) resolveSets(ctx context.Context, t *setTable, pol *Policies, diff bool) (*Report, *rebuildState, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
-	hashes := make([]SetHash, 0, len(st.sets))
-	for h := range st.sets {
-		hashes = append(hashes, h)
+	t.sortByHash()
+	ids := &t.ids
+	for i := range ids.ents {
+		e := &ids.ents[i]
+		e.sets, e.link, e.capped, e.owner, e.comp, e.prof, e.strong = 0, 0, false, 0, 0, -1, -1
 	}
-	slices.SortFunc(hashes, compareHash)
-	// Each input's set and identifier states, looked up once: a million
-	// records make a few million map lookups on string-keyed identifiers,
-	// which otherwise dominate this function.
-	inputs := make([]setInput, len(hashes))
-	setOf := make([]*setState, len(hashes))
-	states := make([][]*identState, len(hashes))
-	for i, h := range hashes {
-		ss := st.sets[h]
-		inputs[i] = setInput{hash: h, ids: ss.ids, anchor: ss.anchor}
-		setOf[i] = ss
-		states[i] = make([]*identState, len(ss.ids))
-		for j, id := range ss.ids {
-			is := st.idents[id]
-			if is == nil {
-				is = &identState{}
-				st.idents[id] = is
-			}
-			is.sets++
-			states[i][j] = is
-		}
+	ids.strong = ids.strong[:0]
+	for i := range t.ents {
+		t.ents[i].comp, t.ents[i].prof = 0, -1
 	}
+	for _, m := range t.members {
+		ids.ents[m].sets++
+	}
+	// Stronger identifiers seen with each value, for sharedness.
 	gp := &Graph{pol: *pol, prefix: g.prefix}
-	var refs []strongRef
-	for i, in := range inputs {
-		if len(in.ids) < 2 {
+	var buf []ID
+	var refs, have []strongRef
+	for i := range t.ents {
+		mem := t.memberIdx(int32(i))
+		if len(mem) < 2 {
 			continue // nothing stronger to see
 		}
-		for j, id := range in.ids {
+		buf = t.idsOf(buf[:0], int32(i))
+		for j, id := range buf {
 			if pol.Policy(id.Type).SharedAfter <= 0 {
 				continue
 			}
-			refs = gp.appendStrongerRefs(refs[:0], id, in.ids)
-			addStronger(pol, id.Type, states[i][j], refs)
+			if refs = gp.appendStrongerRefs(refs[:0], id, buf); len(refs) == 0 {
+				continue
+			}
+			scratch := identState{stronger: ids.stronger(have[:0], mem[j])}
+			n := len(scratch.stronger)
+			if addStronger(pol, id.Type, &scratch, refs) {
+				ids.addStronger(mem[j], scratch.stronger[n:])
+			}
+			have = scratch.stronger
 		}
 	}
-	rv := &resolver{pol: pol, shared: func(id ID) bool {
-		is := st.idents[id]
-		return is != nil && (is.capped || sharedByRefs(pol, id.Type, is.stronger))
-	}}
-	// Linking identifiers of each input, strongest first (what rv.prepare
-	// does, without its map).
-	rv.cache = map[ID]bool{}
-	for i := range inputs {
-		var link []ID
-		for j, id := range inputs[i].ids {
-			is := states[i][j]
-			if is.link == 0 {
-				is.link = 2
-				if pol.BlockReason(id) == "" && !is.capped && !sharedByRefs(pol, id.Type, is.stronger) {
-					is.link = 1
-				}
-			}
-			if is.link == 1 {
-				link = append(link, id)
-			}
-		}
-		rv.sortLinking(link)
-		inputs[i].link = link
-	}
-	comps, warn := capComponentsWith(rv, inputs, pol.componentCap(), func(id ID) {
-		is := st.idents[id]
-		is.capped, is.link = true, 2
-	}, func() [][]int { return componentsOf(inputs, states) })
-	var before, after map[SetHash]string
-	if diff {
-		before = make(map[SetHash]string, len(hashes))
-		after = make(map[SetHash]string, len(hashes))
-		for i, h := range hashes {
-			before[h] = setOf[i].profile
+	for i := range ids.ents {
+		e := &ids.ents[i]
+		id := ids.id(int32(i))
+		e.link = 2
+		if pol.BlockReason(id) == "" && (e.strong < 0 || !sharedByRefs(pol, id.Type, ids.stronger(have[:0], int32(i)))) {
+			e.link = 1
 		}
 	}
-	// Components are independent: partition them on every core. Each
-	// worker writes only the states of its components' sets and linking
-	// identifiers (no two components share one) and its own results slot;
-	// the shared maps are filled afterwards, in component order.
-	// A result keeps only what outlives the partition (its profiles), so
-	// that a million components' maps and edges are not held at once.
-	type compResult struct {
-		list  []SetHash
-		clean bool
-		pids  []string
-		profs []profileState
-	}
-	results := make([]compResult, len(comps))
-	var next atomic.Int64
-	var failed atomic.Bool
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), max(1, len(comps)/64)) {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(comps) || failed.Load() {
-					return
-				}
-				if i%1024 == 0 && ctx.Err() != nil {
-					failed.Store(true)
-					return
-				}
-				members := comps[i]
-				cid := uint64(i + 1)
-				sub := make([]setInput, len(members))
-				for j, m := range members {
-					sub[j] = inputs[m]
-				}
-				part := rv.partition(sub)
-				list := make([]SetHash, len(sub))
-				for j, m := range members {
-					in := &inputs[m]
-					list[j] = in.hash
-					ss := setOf[m]
-					ss.comp, ss.profile = cid, part.setProfile[j]
-					for k := range in.ids {
-						if is := states[m][k]; is.link == 1 {
-							is.comp = cid
-						}
-					}
-				}
-				for id, pid := range part.idProfile {
-					st.idents[id].profile = pid
-				}
-				r := compResult{list: list, clean: len(part.profiles) == 1 && len(part.refusals) == 0,
-					pids: make([]string, 0, len(part.profiles)), profs: make([]profileState, 0, len(part.profiles))}
-				for pid, po := range part.profiles {
-					r.pids = append(r.pids, pid)
-					r.profs = append(r.profs, profileState{comp: cid, anchor: po.anchor, sets: po.sets, ids: po.ids})
-				}
-				results[i] = r
-			}
-		})
-	}
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
+	start, flat, warn := t.cappedComponents(pol.componentCap())
+	st := &rebuildState{t: t, compStart: start, compSets: flat, clean: make([]bool, len(start)-1), pidSeed: maphash.MakeSeed()}
+	if err := st.partition(ctx, pol); err != nil {
 		return nil, nil, err
 	}
-	for i := range results {
-		r := &results[i]
-		cid := uint64(i + 1)
-		st.comps[cid] = r.list
-		st.clean[cid] = r.clean
-		for k, pid := range r.pids {
-			st.profiles[pid] = &r.profs[k]
-		}
-	}
+	rep := &Report{Sets: len(t.ents), Identifiers: len(ids.ents), Profiles: len(st.profs), Warnings: warn}
 	if diff {
-		for i, h := range hashes {
-			after[h] = setOf[i].profile
+		before := make(map[SetHash]string, len(t.ents))
+		after := make(map[SetHash]string, len(t.ents))
+		for i := range t.ents {
+			before[t.ents[i].hash] = t.strs.get(t.before[i])
+			after[t.ents[i].hash] = st.pid(t.ents[i].prof)
 		}
-	}
-	rep := &Report{Sets: len(hashes), Identifiers: len(st.idents), Profiles: len(st.profiles), Warnings: warn}
-	if diff {
 		for _, c := range diffAssignments(before, after) {
 			if c.Kind != Updated {
 				rep.Changes = append(rep.Changes, c)
@@ -292,6 +212,224 @@ func (g *Graph) resolveSets(ctx context.Context, sets map[SetHash]*setState, pol
 		}
 	}
 	return rep, st, nil
+}
+
+// partition resolves every component into profiles. Components are
+// independent: each block of them is partitioned on every core, each
+// worker writing only the states of its components' sets and linking
+// identifiers (no two components share one); the profiles are then
+// appended in component order, so that indexes and IDs do not depend on
+// scheduling.
+func (st *rebuildState) partition(ctx context.Context, pol *Policies) error {
+	t := st.t
+	ids := &t.ids
+	rv := &resolver{pol: pol, cache: map[ID]bool{}, shared: func(id ID) bool {
+		i, ok := ids.find(id)
+		return ok && ids.ents[i].link != 1
+	}}
+	type localProfile struct {
+		pid       string
+		anchor    int32
+		sets, ids []int32
+	}
+	type compResult struct {
+		clean bool
+		profs []localProfile
+	}
+	ncomp := len(st.compStart) - 1
+	results := make([]compResult, min(ncomp, partitionBlock))
+	for lo := 0; lo < ncomp; lo += partitionBlock {
+		hi := min(ncomp, lo+partitionBlock)
+		var next atomic.Int64
+		next.Store(int64(lo))
+		var wg sync.WaitGroup
+		for range min(runtime.GOMAXPROCS(0), max(1, (hi-lo)/64)) {
+			wg.Go(func() {
+				var sub []setInput
+				for {
+					c := int(next.Add(1) - 1)
+					if c >= hi {
+						return
+					}
+					members := st.compSets[st.compStart[c]:st.compStart[c+1]]
+					sub = sub[:0]
+					for _, s := range members {
+						in := setInput{hash: t.ents[s].hash, ids: t.idsOf(nil, s), anchor: t.anchor(s)}
+						for k, m := range t.memberIdx(s) {
+							if ids.ents[m].link == 1 {
+								in.link = append(in.link, in.ids[k])
+							}
+						}
+						rv.sortLinking(in.link)
+						sub = append(sub, in)
+					}
+					part := rv.partition(sub)
+					pids := make([]string, 0, len(part.profiles))
+					for pid := range part.profiles {
+						pids = append(pids, pid)
+					}
+					slices.Sort(pids)
+					local := make(map[string]int32, len(pids))
+					r := compResult{clean: len(part.profiles) == 1 && len(part.refusals) == 0, profs: make([]localProfile, len(pids))}
+					for k, pid := range pids {
+						local[pid] = int32(k)
+						po := part.profiles[pid]
+						lp := localProfile{pid: pid, anchor: -1, sets: make([]int32, len(po.sets)), ids: make([]int32, len(po.ids))}
+						for j, h := range po.sets {
+							lp.sets[j], _ = t.find(h)
+							if t.anchor(lp.sets[j]) == po.anchor {
+								lp.anchor = lp.sets[j]
+							}
+						}
+						for j, id := range po.ids {
+							lp.ids[j], _ = ids.find(id)
+						}
+						r.profs[k] = lp
+					}
+					cid := uint32(c + 1)
+					for j, s := range members {
+						t.ents[s].comp, t.ents[s].prof = cid, local[part.setProfile[j]]
+						for _, m := range t.memberIdx(s) {
+							if ids.ents[m].link == 1 {
+								ids.ents[m].comp = cid
+							}
+						}
+					}
+					results[c-lo] = r
+				}
+			})
+		}
+		wg.Wait()
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		for c := lo; c < hi; c++ {
+			r := &results[c-lo]
+			st.clean[c] = r.clean
+			base := int32(len(st.profs))
+			for _, s := range st.compSets[st.compStart[c]:st.compStart[c+1]] {
+				t.ents[s].prof += base
+			}
+			for _, lp := range r.profs {
+				if lp.anchor < 0 {
+					return fmt.Errorf("identity: profile %s has no set with its anchor", lp.pid)
+				}
+				k := int32(len(st.profs))
+				st.profs = append(st.profs, profEntry{pid: t.strs.add(lp.pid), anchor: lp.anchor, comp: uint32(c + 1),
+					setsFirst: uint32(len(st.profSets)), setsN: uint32(len(lp.sets)),
+					idsFirst: uint32(len(st.profIDs)), idsN: uint32(len(lp.ids))})
+				st.profSets = append(st.profSets, lp.sets...)
+				st.profIDs = append(st.profIDs, lp.ids...)
+				for _, m := range lp.ids {
+					ids.ents[m].prof = k
+				}
+			}
+			*r = compResult{}
+		}
+	}
+	for k := range st.profs {
+		st.pidIndex.grow(st.pidHash)
+		p := st.pidIndex.probe(st.pidHash(int32(k)), func(int32) bool { return false })
+		st.pidIndex.slots[p] = uint32(k + 1)
+		st.pidIndex.n++
+	}
+	return nil
+}
+
+func (st *rebuildState) pidHash(k int32) uint64 {
+	return maphash.String(st.pidSeed, st.t.strs.get(st.profs[k].pid))
+}
+
+// pid returns the ID of profile k, "" for none (-1).
+func (st *rebuildState) pid(k int32) string {
+	if k < 0 {
+		return ""
+	}
+	return st.t.strs.get(st.profs[k].pid)
+}
+
+// profile returns the index of profile pid.
+func (st *rebuildState) profile(pid string) (int32, bool) {
+	if len(st.pidIndex.slots) == 0 {
+		return 0, false
+	}
+	p := st.pidIndex.probe(maphash.String(st.pidSeed, pid), func(k int32) bool { return st.pid(k) == pid })
+	if v := st.pidIndex.slots[p]; v != 0 {
+		return int32(v - 1), true
+	}
+	return 0, false
+}
+
+// profileIDs returns the identifiers of profile k, sorted.
+func (st *rebuildState) profileIDs(k int32) []ID {
+	p := &st.profs[k]
+	out := make([]ID, p.idsN)
+	for j, m := range st.profIDs[p.idsFirst : p.idsFirst+p.idsN] {
+		out[j] = st.t.ids.id(m)
+	}
+	return out
+}
+
+// writeEntries writes the state's set, identifier, component and profile
+// entries through set, which must copy what it keeps.
+func (st *rebuildState) writeEntries(g *Graph, set func(k, v []byte) error) error {
+	t := st.t
+	var kb, vb []byte
+	var ss setState
+	for i := range t.ents {
+		e := &t.ents[i]
+		ss = setState{ids: t.idsOf(ss.ids[:0], int32(i)), anchor: t.anchor(int32(i)), count: e.count, comp: uint64(e.comp), profile: st.pid(e.prof)}
+		kb, vb = g.setKeyTo(kb, e.hash), ss.appendTo(vb)
+		if err := set(kb, vb); err != nil {
+			return err
+		}
+	}
+	var is identState
+	for i := range t.ids.ents {
+		e := &t.ids.ents[i]
+		is = identState{comp: uint64(e.comp), profile: st.pid(e.prof), sets: e.sets, stronger: t.ids.stronger(is.stronger[:0], int32(i)), capped: e.capped}
+		kb, vb = g.identKeyTo(kb, t.ids.id(int32(i))), is.appendTo(vb)
+		if err := set(kb, vb); err != nil {
+			return err
+		}
+	}
+	var cs compState
+	for c := range st.clean {
+		cs.sets = cs.sets[:0]
+		for _, s := range st.compSets[st.compStart[c]:st.compStart[c+1]] {
+			cs.sets = append(cs.sets, t.ents[s].hash)
+		}
+		cs.clean = st.clean[c]
+		kb, vb = g.compKeyTo(kb, uint64(c+1)), cs.appendTo(vb)
+		if err := set(kb, vb); err != nil {
+			return err
+		}
+	}
+	var ps profileState
+	for k := range st.profs {
+		p := &st.profs[k]
+		ps = profileState{comp: uint64(p.comp), anchor: t.anchor(p.anchor), sets: ps.sets[:0], ids: ps.ids[:0]}
+		for _, s := range st.profSets[p.setsFirst : p.setsFirst+p.setsN] {
+			ps.sets = append(ps.sets, t.ents[s].hash)
+		}
+		for _, m := range st.profIDs[p.idsFirst : p.idsFirst+p.idsN] {
+			ps.ids = append(ps.ids, t.ids.id(m))
+		}
+		pid := t.strs.get(p.pid)
+		kb, vb = g.profileKeyTo(kb, pid), ps.appendTo(vb)
+		if err := set(kb, vb); err != nil {
+			return err
+		}
+		aw := writer{b: vb[:0]}
+		aw.str(ps.anchor.Source)
+		aw.str(ps.anchor.ID)
+		vb = aw.b
+		kb = store.AppendString(g.keyTo(kb, nsAlias), pid)
+		if err := set(kb, vb); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // write replaces the derived entries of the graph with st.
@@ -314,18 +452,17 @@ func (st *rebuildState) write(ctx context.Context, g *Graph, s store.Store) erro
 	err := errors.Join(
 		stale(nsComp, func(r *store.KeyReader) bool {
 			c, err := r.Uint64()
-			_, ok := st.comps[c]
-			return err == nil && ok
+			return err == nil && c >= 1 && c <= uint64(len(st.clean))
 		}),
 		stale(nsProfile, func(r *store.KeyReader) bool {
 			p, err := r.String()
-			_, ok := st.profiles[p]
+			_, ok := st.profile(p)
 			return err == nil && ok
 		}),
 		stale(nsIdent, func(r *store.KeyReader) bool {
 			t, err1 := r.String()
 			v, err2 := r.String()
-			_, ok := st.idents[ID{Type(t), v}]
+			_, ok := st.t.ids.find(ID{Type(t), v})
 			return err1 == nil && err2 == nil && ok
 		}),
 	)
@@ -337,41 +474,67 @@ func (st *rebuildState) write(ctx context.Context, g *Graph, s store.Store) erro
 		return err
 	}
 	defer w.Cancel()
-	var kb, vb []byte
-	for h, ss := range st.sets {
-		kb, vb = g.setKeyTo(kb, h), ss.appendTo(vb)
-		err = errors.Join(err, w.Set(kb, vb))
-	}
-	for id, is := range st.idents {
-		kb, vb = g.identKeyTo(kb, id), is.appendTo(vb)
-		err = errors.Join(err, w.Set(kb, vb))
-	}
-	for c, list := range st.comps {
-		err = errors.Join(err, w.Set(g.compKey(c), (&compState{sets: list, clean: st.clean[c]}).encode()))
-	}
-	for pid, ps := range st.profiles {
-		aw := writer{}
-		aw.str(ps.anchor.Source)
-		aw.str(ps.anchor.ID)
-		err = errors.Join(err, w.Set(g.profileKey(pid), ps.encode()), w.Set(g.aliasKey(pid), aw.b))
+	if err := st.writeEntries(g, w.Set); err != nil {
+		return err
 	}
 	for _, k := range dead {
-		err = errors.Join(err, w.Delete(k))
-	}
-	if err != nil {
-		return err
+		if err := w.Delete(k); err != nil {
+			return err
+		}
 	}
 	return w.Flush()
 }
 
-// componentsOf is resolver.components for resolveSets, where each set's
-// identifiers come with their states: union-find over set indexes with the
-// first set of each linking identifier kept in its state, and components
-// gathered by counting, instead of maps keyed by identifier and root (a
-// million sets made those maps a few hundred megabytes). The result is the
-// same: components in order of their first set, each in anchor order.
-func componentsOf(inputs []setInput, states [][]*identState) [][]int {
-	n := len(inputs)
+// cappedComponents splits the sets into components over linking
+// identifiers and keeps each under the size cap by unlinking, in a
+// component over the cap, the identifier carried by the most of its sets
+// (ties: the smallest ID), until every component fits (what
+// capComponents does for the sets of one component).
+func (t *setTable) cappedComponents(limit int) ([]uint32, []int32, []error) {
+	var warn []error
+	ids := &t.ids
+	for {
+		start, flat := t.components()
+		over := false
+		for c := 0; c+1 < len(start); c++ {
+			members := flat[start[c]:start[c+1]]
+			if len(members) <= limit {
+				continue
+			}
+			degree := map[int32]int{}
+			for _, s := range members {
+				for _, m := range t.memberIdx(s) {
+					if ids.ents[m].link == 1 {
+						degree[m]++
+					}
+				}
+			}
+			worst, best := int32(-1), -1
+			for m, d := range degree {
+				if d > best || (d == best && ids.id(m).Compare(ids.id(worst)) < 0) {
+					worst, best = m, d
+				}
+			}
+			if worst < 0 {
+				continue // one set, nothing to unlink
+			}
+			over = true
+			ids.ents[worst].capped, ids.ents[worst].link = true, 2
+			warn = append(warn, fmt.Errorf("%w: %d identifier sets; unlinked a %s carried by %d of them", ErrComponentCap, len(members), ids.id(worst).Type, best))
+		}
+		if !over {
+			return start, flat, warn
+		}
+	}
+}
+
+// components is resolver.components over the table: union-find over set
+// indexes with the first set of each linking identifier kept in its
+// entry, and components gathered by counting. Components come in order of
+// their first set, each in anchor order: component c has the sets
+// flat[start[c]:start[c+1]].
+func (t *setTable) components() (start []uint32, flat []int32) {
+	n := len(t.ents)
 	parent := make([]int32, n)
 	for i := range parent {
 		parent[i] = int32(i)
@@ -383,54 +546,56 @@ func componentsOf(inputs []setInput, states [][]*identState) [][]int {
 		}
 		return i
 	}
-	for i := range states {
-		for _, is := range states[i] {
-			is.owner = 0
-		}
+	ids := t.ids.ents
+	for i := range ids {
+		ids[i].owner = 0
 	}
-	for i := range states {
-		for _, is := range states[i] {
-			if is.link != 1 {
+	for i := range t.ents {
+		for _, m := range t.memberIdx(int32(i)) {
+			e := &ids[m]
+			if e.link != 1 {
 				continue
 			}
-			if is.owner == 0 {
-				is.owner = int32(i) + 1
+			if e.owner == 0 {
+				e.owner = int32(i) + 1
 				continue
 			}
-			if a, b := find(int32(i)), find(is.owner-1); a != b {
+			if a, b := find(int32(i)), find(e.owner-1); a != b {
 				parent[a] = b
 			}
 		}
 	}
 	// Count each component's sets, place the components in order of
 	// their first set, then fill them.
-	count := make([]int32, n)
+	count := make([]uint32, n)
 	for i := range parent {
 		parent[i] = find(int32(i))
 		count[parent[i]]++
 	}
-	start := make([]int32, n)
-	for i := range start {
-		start[i] = -1
+	pos := make([]int64, n)
+	for i := range pos {
+		pos[i] = -1
 	}
-	flat := make([]int, n)
-	var out [][]int
-	off := int32(0)
+	start = []uint32{0}
+	off := uint32(0)
 	for i := range parent {
-		r := parent[i]
-		if start[r] < 0 {
-			start[r] = off
-			out = append(out, flat[off:off+count[r]:off+count[r]])
+		if r := parent[i]; pos[r] < 0 {
+			pos[r] = int64(off)
 			off += count[r]
+			start = append(start, off)
 		}
 	}
+	flat = make([]int32, n)
 	for i := range parent {
 		r := parent[i]
-		flat[start[r]] = i
-		start[r]++
+		flat[pos[r]] = int32(i)
+		pos[r]++
 	}
-	for _, g := range out {
-		slices.SortFunc(g, func(a, b int) int { return inputs[a].anchor.Compare(inputs[b].anchor) })
+	for c := 0; c+1 < len(start); c++ {
+		g := flat[start[c]:start[c+1]]
+		if len(g) > 1 {
+			slices.SortFunc(g, func(a, b int32) int { return t.anchor(a).Compare(t.anchor(b)) })
+		}
 	}
-	return out
+	return start, flat
 }

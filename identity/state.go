@@ -10,8 +10,6 @@ type identState struct {
 	sets     uint64      // number of identifier sets carrying the value
 	stronger []strongRef // distinct stronger values seen with it (capped)
 	capped   bool        // unlinked to keep a component under the size cap
-	link     int8        // not stored: 0 unknown, 1 links, 2 does not (bulk resolution)
-	owner    int32       // not stored: 1 + the first set that links the value (bulk resolution)
 }
 
 // strongRef names a stronger identifier seen together with a value, by
