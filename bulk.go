@@ -190,8 +190,9 @@ func (e *Engine) writeDerived(ctx context.Context, t bulkTarget, l *identity.Loa
 	return n, nil
 }
 
-// recordsPerBucket bounds the records whose profiles are built at once.
-// A million records make about 600 MB of profiles under construction.
+// recordsPerBucket is how many records' profiles are built at once
+// without spilling (a million records make about 500 MB of profiles under
+// construction); beyond it, buckets are a quarter of it.
 const recordsPerBucket = 1_000_000
 
 // profileJob is a stored record handed to a profile worker.
@@ -234,7 +235,14 @@ func (e *Engine) buildProfiles(ctx context.Context, t bulkTarget, l *identity.Lo
 	if e.bucketRecords > 0 {
 		per = e.bucketRecords
 	}
-	buckets := max(1, (l.Records()+per-1)/per)
+	buckets := 1
+	if n := l.Records(); n > per {
+		// Once spilled, buckets of a quarter of that: the profiles under
+		// construction were the largest part of a 3M import's live heap
+		// besides the identity tables (500 of 1,460 MB).
+		per = max(1, per/4)
+		buckets = (n + per - 1) / per
+	}
 	if buckets == 1 {
 		err = build(func(emit func(profileJob)) error {
 			return scanForProfiles(ctx, t, l, func(j profileJob) error { emit(j); return nil })

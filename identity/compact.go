@@ -315,22 +315,22 @@ func (t *setTable) idsOf(dst []ID, i int32) []ID {
 // sortByHash puts the sets in hash order, the order resolution numbers
 // components in.
 func (t *setTable) sortByHash() {
-	perm := make([]int32, len(t.ents))
-	for i := range perm {
-		perm[i] = int32(i)
-	}
-	slices.SortFunc(perm, func(a, b int32) int { return compareHash(t.ents[a].hash, t.ents[b].hash) })
-	ents := make([]setEntry, len(t.ents))
-	for i, p := range perm {
-		ents[i] = t.ents[p]
-	}
-	t.ents = ents
-	if t.before != nil {
+	byHash := func(a, b setEntry) int { return compareHash(a.hash, b.hash) }
+	if t.before == nil {
+		// In place: a copy would be another 64 bytes a set at the peak.
+		slices.SortFunc(t.ents, byHash)
+	} else {
+		perm := make([]int32, len(t.ents))
+		for i := range perm {
+			perm[i] = int32(i)
+		}
+		slices.SortFunc(perm, func(a, b int32) int { return byHash(t.ents[a], t.ents[b]) })
+		ents := make([]setEntry, len(t.ents))
 		before := make([]strRef, len(t.before))
 		for i, p := range perm {
-			before[i] = t.before[p]
+			ents[i], before[i] = t.ents[p], t.before[p]
 		}
-		t.before = before
+		t.ents, t.before = ents, before
 	}
 	t.index = slotTable{}
 	for i := range t.ents {

@@ -295,12 +295,20 @@ func importFile(ctx context.Context, eng *unify.Engine, path string, direct bool
 	defer f.Close()
 	// Time each phase of the import: where the time goes is what the
 	// figures are for.
+	// The CPU time of each phase (all goroutines, the whole process) says
+	// how busy the cores were.
 	var phases []string
-	last, lastAt := "", time.Duration(0)
+	last, lastAt, lastCPU := "", time.Duration(0), cpuTime()
+	phase := func(elapsed time.Duration) string {
+		cpu := cpuTime()
+		s := fmt.Sprintf("%s %s (cpu %s)", last, (elapsed - lastAt).Round(time.Millisecond), (cpu - lastCPU).Round(time.Millisecond))
+		lastCPU = cpu
+		return s
+	}
 	progress := func(p unify.ImportProgress) {
 		if p.Phase != last {
 			if last != "" {
-				phases = append(phases, fmt.Sprintf("%s %s", last, (p.Elapsed-lastAt).Round(time.Millisecond)))
+				phases = append(phases, phase(p.Elapsed))
 			}
 			last, lastAt = p.Phase, p.Elapsed
 		}
@@ -314,7 +322,7 @@ func importFile(ctx context.Context, eng *unify.Engine, path string, direct bool
 		return rep, "", err
 	}
 	if last != "" {
-		phases = append(phases, fmt.Sprintf("%s %s", last, (rep.Duration-lastAt).Round(time.Millisecond)))
+		phases = append(phases, phase(rep.Duration))
 	}
 	return rep, "  phases: " + strings.Join(phases, ", ") + "\n", nil
 }
@@ -332,7 +340,7 @@ func benchImportBadger(ctx context.Context, cfg *config, path string, floor time
 	stopHeap := watchHeapPeak(cfg.memprof)
 	start := time.Now()
 	rep, phases, err := importFile(ctx, eng, path, cfg.direct)
-	liveHeap := stopHeap()
+	peaks := stopHeap()
 	if err != nil {
 		return nil, err
 	}
@@ -346,7 +354,7 @@ func benchImportBadger(ctx context.Context, cfg *config, path string, floor time
 		line += fmt.Sprintf(" (%.2f× the floor)", d.Seconds()/floor.Seconds())
 	}
 	fmt.Fprint(cfg.out, line+"\n"+phases)
-	return eng, reportMemory(ctx, cfg, eng, liveHeap)
+	return eng, reportMemory(ctx, cfg, eng, peaks)
 }
 
 func benchImportMemory(ctx context.Context, cfg *config, path string) (*unify.Engine, error) {
@@ -579,22 +587,32 @@ func benchScaling(ctx context.Context, cfg *config) error {
 	return nil
 }
 
-// watchHeapPeak samples the live heap every 100 ms until stop is called,
-// which returns the largest seen. With path set it also writes a heap
-// profile each time the live heap grows a tenth past the largest seen, so
-// that the file ends up describing the peak.
-func watchHeapPeak(path string) (stop func() uint64) {
+// memoryPeaks are the largest values watchHeapPeak saw.
+type memoryPeaks struct {
+	liveHeap uint64 // the live heap after a collection
+	anon     uint64 // anonymous resident memory: the Go heap, stacks, off-heap buffers
+	file     uint64 // resident pages of mapped files: Badger's tables and value log
+}
+
+// watchHeapPeak samples the live heap and the resident memory every
+// 100 ms until stop is called, which returns the largest seen. With path
+// set it also writes a heap profile each time the live heap grows a tenth
+// past the largest seen, so that the file ends up describing the peak.
+func watchHeapPeak(path string) (stop func() memoryPeaks) {
 	done := make(chan struct{})
-	result := make(chan uint64)
+	result := make(chan memoryPeaks)
 	go func() {
 		sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-		var peak, profiled uint64
+		var peak memoryPeaks
+		var profiled uint64
 		tick := time.NewTicker(100 * time.Millisecond)
 		defer tick.Stop()
 		for {
 			metrics.Read(sample)
 			live := sample[0].Value.Uint64()
-			peak = max(peak, live)
+			peak.liveHeap = max(peak.liveHeap, live)
+			anon, file := residentMemory()
+			peak.anon, peak.file = max(peak.anon, anon), max(peak.file, file)
 			if path != "" && live > profiled+profiled/10 {
 				profiled = live
 				if f, err := os.Create(path); err == nil {
@@ -610,7 +628,27 @@ func watchHeapPeak(path string) (stop func() uint64) {
 			}
 		}
 	}()
-	return func() uint64 { close(done); return <-result }
+	return func() memoryPeaks { close(done); return <-result }
+}
+
+// residentMemory returns the process's resident anonymous and
+// file-backed memory (RssAnon, RssFile), or zeros where /proc does not say.
+func residentMemory() (anon, file uint64) {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, 0
+	}
+	for line := range strings.Lines(string(b)) {
+		var kb uint64
+		if rest, ok := strings.CutPrefix(line, "RssAnon:"); ok {
+			fmt.Sscanf(strings.TrimSpace(rest), "%d kB", &kb)
+			anon = kb << 10
+		} else if rest, ok := strings.CutPrefix(line, "RssFile:"); ok {
+			fmt.Sscanf(strings.TrimSpace(rest), "%d kB", &kb)
+			file = kb << 10
+		}
+	}
+	return anon, file
 }
 
 // peakRSS returns the process's peak resident set size (VmHWM), or 0 where
@@ -632,7 +670,7 @@ func peakRSS() uint64 {
 
 // reportMemory prints figure 6's line: the peaks and bytes per identifier
 // linked to a profile.
-func reportMemory(ctx context.Context, cfg *config, eng *unify.Engine, liveHeap uint64) error {
+func reportMemory(ctx context.Context, cfg *config, eng *unify.Engine, peaks memoryPeaks) error {
 	var ids int
 	for p, err := range eng.Profiles(ctx) {
 		if err != nil {
@@ -641,7 +679,7 @@ func reportMemory(ctx context.Context, cfg *config, eng *unify.Engine, liveHeap 
 		ids += len(p.Identifiers)
 	}
 	rss := peakRSS()
-	fmt.Fprintf(cfg.out, "memory of the Badger import: peak live heap %d MiB, peak RSS %d MiB; %d identifiers: %d bytes of live heap, %d of RSS per identifier\n",
-		liveHeap>>20, rss>>20, ids, liveHeap/uint64(max(ids, 1)), rss/uint64(max(ids, 1)))
+	fmt.Fprintf(cfg.out, "memory of the Badger import: peak live heap %d MiB, peak RSS %d MiB (anonymous %d MiB, mapped files %d MiB, each at its own peak); %d identifiers: %d bytes of live heap, %d of RSS, %d of anonymous RSS per identifier\n",
+		peaks.liveHeap>>20, rss>>20, peaks.anon>>20, peaks.file>>20, ids, peaks.liveHeap/uint64(max(ids, 1)), rss/uint64(max(ids, 1)), peaks.anon/uint64(max(ids, 1)))
 	return nil
 }
