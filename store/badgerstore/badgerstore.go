@@ -47,6 +47,14 @@ type Options struct {
 	// log rather than the LSM tree; 0 means 1 MiB or 15% of MemTableSize,
 	// whichever is smaller. With InMemory, larger values are refused.
 	ValueThreshold int64
+	// BaseTableSize is the size of the tables of the LSM tree's first
+	// level; each level's tables are twice the size of the level's above,
+	// and a sorted load (LoadSorted) builds tables of the last level's
+	// size, 32 times this, several of them in memory at once. 0 means
+	// 512 KiB (Badger's default is 2 MiB, with which a 10M-record load's
+	// table builders held 1.2 GB; at 512 KiB a 3M-record load peaked at
+	// 916 MiB of live heap instead of 1,910, in the same time).
+	BaseTableSize int64
 	// Compression of table blocks; the zero value is Snappy.
 	Compression Compression
 }
@@ -78,6 +86,7 @@ func (o Options) badger() badger.Options {
 		WithIndexCacheSize(o.IndexCacheSize).
 		WithValueLogFileSize(or(o.ValueLogFileSize, 256<<20)).
 		WithNumCompactors(2).
+		WithBaseTableSize(or(o.BaseTableSize, 512<<10)).
 		WithNumGoroutines(max(2, runtime.GOMAXPROCS(0)))
 	bo = bo.WithValueThreshold(or(o.ValueThreshold, min(1<<20, bo.MemTableSize*15/100)))
 	switch o.Compression {
