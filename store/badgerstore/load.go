@@ -3,10 +3,10 @@ package badgerstore
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"iter"
 
 	"github.com/dgraph-io/badger/v4"
-	"github.com/dgraph-io/badger/v4/pb"
 	"github.com/dgraph-io/ristretto/v2/z"
 
 	"github.com/unifycdp/unify/store"
@@ -43,7 +43,7 @@ func (s *Store) LoadSorted(ctx context.Context, kvs iter.Seq2[[]byte, []byte]) e
 		if err := s.checkValue(v); err != nil {
 			return err
 		}
-		badger.KVToBuffer(&pb.KV{Key: k, Value: v, Version: 1}, buf)
+		appendKV(buf, k, v)
 		if buf.LenNoPadding() < 32<<20 {
 			return nil
 		}
@@ -62,6 +62,37 @@ func (s *Store) LoadSorted(ctx context.Context, kvs iter.Seq2[[]byte, []byte]) e
 		}
 	}
 	return translate("load", sw.Flush())
+}
+
+// appendKV adds the protobuf encoding of pb.KV{Key: k, Value: v,
+// Version: 1} to buf, as badger.KVToBuffer does, without building a pb.KV
+// and going through the protobuf runtime: that was a fifth of a sorted
+// load's time outside Badger (0.9 s of CPU for the 6M keys of 1M records).
+// TestAppendKV checks the bytes against proto.Marshal.
+func appendKV(buf *z.Buffer, k, v []byte) {
+	n := 1 + uvarintLen(uint64(len(k))) + len(k) + 2 // key; version 1
+	if len(v) > 0 {
+		n += 1 + uvarintLen(uint64(len(v))) + len(v)
+	}
+	b := buf.SliceAllocate(n)[:0]
+	b = append(b, 1<<3|2) // field 1 (key), length-delimited
+	b = binary.AppendUvarint(b, uint64(len(k)))
+	b = append(b, k...)
+	if len(v) > 0 { // proto3 leaves empty bytes out
+		b = append(b, 2<<3|2) // field 2 (value)
+		b = binary.AppendUvarint(b, uint64(len(v)))
+		b = append(b, v...)
+	}
+	_ = append(b, 4<<3|0, 1) // field 4 (version), varint 1
+}
+
+func uvarintLen(x uint64) int {
+	n := 1
+	for x >= 0x80 {
+		x >>= 7
+		n++
+	}
+	return n
 }
 
 // checkEmpty returns store.ErrNotEmpty unless the store holds no key.
