@@ -312,33 +312,17 @@ func (t *setTable) idsOf(dst []ID, i int32) []ID {
 	return dst
 }
 
-// sortByHash puts the sets in hash order, the order resolution numbers
-// components in.
-func (t *setTable) sortByHash() {
-	byHash := func(a, b setEntry) int { return compareHash(a.hash, b.hash) }
-	if t.before == nil {
-		// In place: a copy would be another 64 bytes a set at the peak.
-		slices.SortFunc(t.ents, byHash)
-	} else {
-		perm := make([]int32, len(t.ents))
-		for i := range perm {
-			perm[i] = int32(i)
-		}
-		slices.SortFunc(perm, func(a, b int32) int { return byHash(t.ents[a], t.ents[b]) })
-		ents := make([]setEntry, len(t.ents))
-		before := make([]strRef, len(t.before))
-		for i, p := range perm {
-			ents[i], before[i] = t.ents[p], t.before[p]
-		}
-		t.ents, t.before = ents, before
+// hashOrder returns the set indexes in hash order, the order resolution
+// numbers components in (so that it does not depend on the order records
+// came in). The sets themselves stay where they are: a Loader's records
+// refer to them by index.
+func (t *setTable) hashOrder() []int32 {
+	order := make([]int32, len(t.ents))
+	for i := range order {
+		order[i] = int32(i)
 	}
-	t.index = slotTable{}
-	for i := range t.ents {
-		t.index.grow(t.entryHash)
-		p := t.index.probe(setHashKey(t.ents[i].hash), func(int32) bool { return false })
-		t.index.slots[p] = uint32(i + 1)
-		t.index.n++
-	}
+	slices.SortFunc(order, func(a, b int32) int { return compareHash(t.ents[a].hash, t.ents[b].hash) })
+	return order
 }
 
 // profEntry is a resolved profile (profileState's fields, with its sets

@@ -46,9 +46,9 @@ func TestSetTable(t *testing.T) {
 			t.Fatalf("set %d added twice", i)
 		}
 	}
-	tab.sortByHash()
-	for i := 1; i < len(tab.ents); i++ {
-		if compareHash(tab.ents[i-1].hash, tab.ents[i].hash) >= 0 {
+	order := tab.hashOrder()
+	for i := 1; i < len(order); i++ {
+		if compareHash(tab.ents[order[i-1]].hash, tab.ents[order[i]].hash) >= 0 {
 			t.Fatalf("sets not in hash order at %d", i)
 		}
 	}

@@ -42,8 +42,8 @@ type LoaderOptions struct {
 // graph it writes is the one that Link of every record, in any order, would
 // have built.
 //
-// Memory: per record, a 64-bit hash of its key and its identifier set (24
-// bytes); per distinct identifier set, ~70 bytes, its anchor's record ID
+// Memory: per record, a 64-bit hash of its key and the index of its
+// identifier set (16 bytes); per distinct identifier set, ~70 bytes, its anchor's record ID
 // and 4 bytes an identifier; per identifier, ~50 bytes and its value.
 // None of it holds pointers, so the garbage collector does not walk it.
 // Record keys themselves are not kept: the caller, which stores the
@@ -64,7 +64,7 @@ type Loader struct {
 
 type loadedRecord struct {
 	key uint64 // maphash of source and ID
-	set SetHash
+	set int32  // index of its identifier set
 }
 
 // NewLoader returns a Loader for g. The store g will be written to must
@@ -103,7 +103,7 @@ func (l *Loader) Add(rec RecordKey, ids []ID) error {
 			l.t.setAnchor(i, rec)
 		}
 	}
-	l.recs = append(l.recs, loadedRecord{l.recordHash(rec.Source, rec.ID), h})
+	l.recs = append(l.recs, loadedRecord{l.recordHash(rec.Source, rec.ID), i})
 	return nil
 }
 
@@ -164,7 +164,7 @@ func (l *Loader) RecordSet(source, id string) (SetHash, bool) {
 	if !found || (i+1 < len(recs) && recs[i+1].key == k) {
 		return SetHash{}, false
 	}
-	return recs[i].set, true
+	return l.t.ents[recs[i].set].hash, true
 }
 
 // SetOf returns the identifier set of a record carrying ids, after

@@ -146,7 +146,6 @@ func (g *Graph) resolveSets(ctx context.Context, t *setTable, pol *Policies, dif
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
-	t.sortByHash()
 	ids := &t.ids
 	for i := range ids.ents {
 		e := &ids.ents[i]
@@ -192,7 +191,7 @@ func (g *Graph) resolveSets(ctx context.Context, t *setTable, pol *Policies, dif
 			e.link = 1
 		}
 	}
-	start, flat, warn := t.cappedComponents(pol.componentCap())
+	start, flat, warn := t.cappedComponents(t.hashOrder(), pol.componentCap())
 	st := &rebuildState{t: t, compStart: start, compSets: flat, clean: make([]bool, len(start)-1), pidSeed: maphash.MakeSeed()}
 	if err := st.partition(ctx, pol); err != nil {
 		return nil, nil, err
@@ -490,11 +489,11 @@ func (st *rebuildState) write(ctx context.Context, g *Graph, s store.Store) erro
 // component over the cap, the identifier carried by the most of its sets
 // (ties: the smallest ID), until every component fits (what
 // capComponents does for the sets of one component).
-func (t *setTable) cappedComponents(limit int) ([]uint32, []int32, []error) {
+func (t *setTable) cappedComponents(order []int32, limit int) ([]uint32, []int32, []error) {
 	var warn []error
 	ids := &t.ids
 	for {
-		start, flat := t.components()
+		start, flat := t.components(order)
 		over := false
 		for c := 0; c+1 < len(start); c++ {
 			members := flat[start[c]:start[c+1]]
@@ -530,10 +529,10 @@ func (t *setTable) cappedComponents(limit int) ([]uint32, []int32, []error) {
 
 // components is resolver.components over the table: union-find over set
 // indexes with the first set of each linking identifier kept in its
-// entry, and components gathered by counting. Components come in order of
-// their first set, each in anchor order: component c has the sets
-// flat[start[c]:start[c+1]].
-func (t *setTable) components() (start []uint32, flat []int32) {
+// entry, and components gathered by counting. Components come in the
+// order (a permutation of the set indexes) of their first set, each in
+// anchor order: component c has the sets flat[start[c]:start[c+1]].
+func (t *setTable) components(order []int32) (start []uint32, flat []int32) {
 	n := len(t.ents)
 	parent := make([]int32, n)
 	for i := range parent {
@@ -550,17 +549,17 @@ func (t *setTable) components() (start []uint32, flat []int32) {
 	for i := range ids {
 		ids[i].owner = 0
 	}
-	for i := range t.ents {
-		for _, m := range t.memberIdx(int32(i)) {
+	for _, i := range order {
+		for _, m := range t.memberIdx(i) {
 			e := &ids[m]
 			if e.link != 1 {
 				continue
 			}
 			if e.owner == 0 {
-				e.owner = int32(i) + 1
+				e.owner = i + 1
 				continue
 			}
-			if a, b := find(int32(i)), find(e.owner-1); a != b {
+			if a, b := find(i), find(e.owner-1); a != b {
 				parent[a] = b
 			}
 		}
@@ -578,7 +577,7 @@ func (t *setTable) components() (start []uint32, flat []int32) {
 	}
 	start = []uint32{0}
 	off := uint32(0)
-	for i := range parent {
+	for _, i := range order {
 		if r := parent[i]; pos[r] < 0 {
 			pos[r] = int64(off)
 			off += count[r]
@@ -586,9 +585,9 @@ func (t *setTable) components() (start []uint32, flat []int32) {
 		}
 	}
 	flat = make([]int32, n)
-	for i := range parent {
+	for _, i := range order {
 		r := parent[i]
-		flat[pos[r]] = int32(i)
+		flat[pos[r]] = i
 		pos[r]++
 	}
 	for c := 0; c+1 < len(start); c++ {
