@@ -42,10 +42,10 @@ type ImportOptions struct {
 // or the system's temporary directory for an engine on a store of the
 // caller's; about the size of the data set) and written to the store in
 // one sorted pass at the end (store.SortedLoader: Badger writes its tables
-// directly, skipping memtables and compactions): a million records went
-// into Badger in 46 s against 85 s directly, one run after the other, with
-// a peak RSS of 3.3 GiB against 4.9. Memory is that of a direct load plus
-// two 128 MiB sort buffers. The store shows nothing of
+// directly, skipping memtables and compactions): about twice as fast as
+// direct (BENCHMARKS.md), with less memory: sort buffers of 64 MiB for the
+// records and 32 MiB for each writer of derived keys, spilled to disk
+// while they refill. The store shows nothing of
 // the load until its end, and an interrupted staged load leaves nothing
 // behind: until the next Import removes what it had written, other writes
 // fail with ErrImportPending, and its data must be imported again.
