@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/maphash"
+	"math"
 	"slices"
 	"unsafe"
 )
@@ -101,7 +102,7 @@ func (s *slotTable) grow(hash func(i int32) uint64) {
 // fields, with the profile as an index).
 type identEntry struct {
 	val    strRef
-	sets   uint64
+	sets   uint32
 	typ    uint16
 	link   int8 // 0 unknown, 1 links, 2 does not
 	capped bool
@@ -211,12 +212,12 @@ func (t *identTable) addStronger(i int32, refs []strongRef) {
 // identifiers and profile as indexes).
 type setEntry struct {
 	hash  SetHash
-	first uint32 // its identifiers: members[first:first+n]
-	n     uint32
 	time  int64 // anchor record
 	rid   strRef
+	first uint32 // its identifiers: members[first:first+n]
+	n     uint32
 	src   uint32
-	count uint64
+	count uint32
 	comp  uint32
 	prof  int32 // index into the profiles, -1 none
 }
@@ -265,6 +266,9 @@ func (t *setTable) add(h SetHash, ids []ID, anchor RecordKey, count uint64) (int
 	if len(t.ents) >= 1<<31-2 || len(t.members)+len(ids) > 1<<32-1 {
 		return 0, false, fmt.Errorf("identity: too many identifier sets for one resolution")
 	}
+	if count > math.MaxUint32 {
+		return 0, false, fmt.Errorf("identity: %d records carry one identifier set, more than one resolution takes", count)
+	}
 	first := len(t.members)
 	for _, id := range ids {
 		i, err := t.ids.intern(id)
@@ -274,7 +278,7 @@ func (t *setTable) add(h SetHash, ids []ID, anchor RecordKey, count uint64) (int
 		}
 		t.members = append(t.members, i)
 	}
-	t.ents = append(t.ents, setEntry{hash: h, first: uint32(first), n: uint32(len(ids)), count: count, prof: -1})
+	t.ents = append(t.ents, setEntry{hash: h, first: uint32(first), n: uint32(len(ids)), count: uint32(count), prof: -1})
 	i := int32(len(t.ents) - 1)
 	t.setAnchor(i, anchor)
 	t.index.slots[p] = uint32(i + 1)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"iter"
+	"math"
 	"math/bits"
 	"slices"
 
@@ -91,6 +92,9 @@ func (l *Loader) Add(rec RecordKey, ids []ID) error {
 	ids = canonicalIDs(ids)
 	if len(ids) == 0 {
 		return fmt.Errorf("%w: %s", ErrNoIdentifiers, rec)
+	}
+	if len(l.recs) >= math.MaxUint32 {
+		return fmt.Errorf("identity: more than %d records for one Loader", uint32(math.MaxUint32))
 	}
 	h := hashIDs(ids)
 	i, added, err := l.t.add(h, ids, rec, 1)

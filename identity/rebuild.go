@@ -377,7 +377,7 @@ func (st *rebuildState) writeEntries(g *Graph, set func(k, v []byte) error) erro
 	var ss setState
 	for i := range t.ents {
 		e := &t.ents[i]
-		ss = setState{ids: t.idsOf(ss.ids[:0], int32(i)), anchor: t.anchor(int32(i)), count: e.count, comp: uint64(e.comp), profile: st.pid(e.prof)}
+		ss = setState{ids: t.idsOf(ss.ids[:0], int32(i)), anchor: t.anchor(int32(i)), count: uint64(e.count), comp: uint64(e.comp), profile: st.pid(e.prof)}
 		kb, vb = g.setKeyTo(kb, e.hash), ss.appendTo(vb)
 		if err := set(kb, vb); err != nil {
 			return err
@@ -386,7 +386,7 @@ func (st *rebuildState) writeEntries(g *Graph, set func(k, v []byte) error) erro
 	var is identState
 	for i := range t.ids.ents {
 		e := &t.ids.ents[i]
-		is = identState{comp: uint64(e.comp), profile: st.pid(e.prof), sets: e.sets, stronger: t.ids.stronger(is.stronger[:0], int32(i)), capped: e.capped}
+		is = identState{comp: uint64(e.comp), profile: st.pid(e.prof), sets: uint64(e.sets), stronger: t.ids.stronger(is.stronger[:0], int32(i)), capped: e.capped}
 		kb, vb = g.identKeyTo(kb, t.ids.id(int32(i))), is.appendTo(vb)
 		if err := set(kb, vb); err != nil {
 			return err
@@ -571,7 +571,7 @@ func (t *setTable) components(order []int32) (start []uint32, flat []int32) {
 		parent[i] = find(int32(i))
 		count[parent[i]]++
 	}
-	pos := make([]int64, n)
+	pos := make([]int32, n)
 	for i := range pos {
 		pos[i] = -1
 	}
@@ -579,7 +579,7 @@ func (t *setTable) components(order []int32) (start []uint32, flat []int32) {
 	off := uint32(0)
 	for _, i := range order {
 		if r := parent[i]; pos[r] < 0 {
-			pos[r] = int64(off)
+			pos[r] = int32(off)
 			off += count[r]
 			start = append(start, off)
 		}
