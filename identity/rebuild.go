@@ -162,7 +162,12 @@ func (g *Graph) resolveSets(ctx context.Context, t *setTable, pol *Policies, dif
 	gp := &Graph{pol: *pol, prefix: g.prefix}
 	var buf []ID
 	var refs, have []strongRef
-	for i := range t.ents {
+	// In hash order, as Rebuild reads them and as Link's graph would be
+	// rebuilt: an identifier's stronger references keep the order they
+	// were seen in (and, past the shared limit, which of them are kept).
+	order := t.hashOrder()
+	for _, si := range order {
+		i := int(si)
 		mem := t.memberIdx(int32(i))
 		if len(mem) < 2 {
 			continue // nothing stronger to see
@@ -191,7 +196,7 @@ func (g *Graph) resolveSets(ctx context.Context, t *setTable, pol *Policies, dif
 			e.link = 1
 		}
 	}
-	start, flat, warn := t.cappedComponents(t.hashOrder(), pol.componentCap())
+	start, flat, warn := t.cappedComponents(order, pol.componentCap())
 	st := &rebuildState{t: t, compStart: start, compSets: flat, clean: make([]bool, len(start)-1), pidSeed: maphash.MakeSeed()}
 	if err := st.partition(ctx, pol); err != nil {
 		return nil, nil, err
@@ -305,32 +310,43 @@ func (st *rebuildState) partition(ctx context.Context, pol *Policies) error {
 		for c := lo; c < hi; c++ {
 			r := &results[c-lo]
 			st.clean[c] = r.clean
-			base := int32(len(st.profs))
-			for _, s := range st.compSets[st.compStart[c]:st.compStart[c+1]] {
-				t.ents[s].prof += base
-			}
-			for _, lp := range r.profs {
+			global := make([]int32, len(r.profs))
+			for l, lp := range r.profs {
 				if lp.anchor < 0 {
 					return fmt.Errorf("identity: profile %s has no set with its anchor", lp.pid)
 				}
-				k := int32(len(st.profs))
-				st.profs = append(st.profs, profEntry{pid: t.strs.add(lp.pid), anchor: lp.anchor, comp: uint32(c + 1),
+				pe := profEntry{anchor: lp.anchor, comp: uint32(c + 1),
 					setsFirst: uint32(len(st.profSets)), setsN: uint32(len(lp.sets)),
-					idsFirst: uint32(len(st.profIDs)), idsN: uint32(len(lp.ids))})
+					idsFirst: uint32(len(st.profIDs)), idsN: uint32(len(lp.ids))}
 				st.profSets = append(st.profSets, lp.sets...)
 				st.profIDs = append(st.profIDs, lp.ids...)
+				// Two components name a profile alike only when a record
+				// key came twice with other identifiers (a Distinct
+				// Loader's hash collision): the later one is kept, as
+				// one entry per profile ID.
+				k, seen := st.profile(lp.pid)
+				if seen {
+					pe.pid = st.profs[k].pid
+					st.profs[k] = pe
+				} else {
+					k = int32(len(st.profs))
+					pe.pid = t.strs.add(lp.pid)
+					st.profs = append(st.profs, pe)
+					st.pidIndex.grow(st.pidHash)
+					p := st.pidIndex.probe(st.pidHash(k), func(int32) bool { return false })
+					st.pidIndex.slots[p] = uint32(k + 1)
+					st.pidIndex.n++
+				}
+				global[l] = k
 				for _, m := range lp.ids {
 					ids.ents[m].prof = k
 				}
 			}
+			for _, s := range st.compSets[st.compStart[c]:st.compStart[c+1]] {
+				t.ents[s].prof = global[t.ents[s].prof]
+			}
 			*r = compResult{}
 		}
-	}
-	for k := range st.profs {
-		st.pidIndex.grow(st.pidHash)
-		p := st.pidIndex.probe(st.pidHash(int32(k)), func(int32) bool { return false })
-		st.pidIndex.slots[p] = uint32(k + 1)
-		st.pidIndex.n++
 	}
 	return nil
 }
