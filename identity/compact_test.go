@@ -2,6 +2,8 @@ package identity
 
 import (
 	"fmt"
+	"hash/maphash"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -79,5 +81,47 @@ func TestSetTable(t *testing.T) {
 	}
 	if _, ok := tab.find(SetHash{1}); ok {
 		t.Error("found a set never added")
+	}
+}
+
+// offerStronger, offered references in any order, keeps what addStronger
+// keeps when they come in key order.
+func TestOfferStronger(t *testing.T) {
+	pol := DefaultPolicies()
+	ep := pol.Policy(TypeEmail)
+	ep.SharedAfter = 2
+	pol.Types[TypeEmail] = ep
+	rng := rand.New(rand.NewPCG(7, 8))
+	strongTypes := []Type{TypeCustomerID, TypeLoyaltyCard, TypePhone}
+	for trial := range 300 {
+		type occurrence struct {
+			key uint64
+			ref strongRef
+		}
+		var occs []occurrence
+		for set := range 1 + rng.IntN(30) {
+			for p := range 1 + rng.IntN(4) {
+				typ := strongTypes[rng.IntN(len(strongTypes))]
+				occs = append(occs, occurrence{uint64(set)<<32 | uint64(p), strongRef{typ, uint64(rng.IntN(8))}})
+			}
+		}
+		// What resolution in key order keeps.
+		var want identState
+		for _, o := range occs {
+			addStronger(&pol, TypeEmail, &want, []strongRef{o.ref})
+		}
+		// Offered in another order.
+		tab := identTable{seed: maphash.MakeSeed(), typeOf: map[Type]uint16{}}
+		i, _ := tab.intern(Email("a@b.fi"))
+		for _, typ := range strongTypes {
+			tab.intern(ID{typ, "x"})
+		}
+		rng.Shuffle(len(occs), func(a, b int) { occs[a], occs[b] = occs[b], occs[a] })
+		for _, o := range occs {
+			tab.offerStronger(i, o.ref, o.key, pol.sharedLimit(TypeEmail, o.ref.typ)+1)
+		}
+		if d := cmp.Diff(want.stronger, tab.stronger(nil, i), cmp.AllowUnexported(strongRef{})); d != "" {
+			t.Fatalf("trial %d (-want +got):\n%s", trial, d)
+		}
 	}
 }

@@ -162,12 +162,15 @@ func (g *Graph) resolveSets(ctx context.Context, t *setTable, pol *Policies, dif
 	gp := &Graph{pol: *pol, prefix: g.prefix}
 	var buf []ID
 	var refs, have []strongRef
-	// In hash order, as Rebuild reads them and as Link's graph would be
-	// rebuilt: an identifier's stronger references keep the order they
-	// were seen in (and, past the shared limit, which of them are kept).
+	// Each identifier's stronger references as resolution in hash order
+	// of the sets would meet them (Rebuild's and Link's order), walking
+	// the sets as they lie: offerStronger keeps what that order keeps.
 	order := t.hashOrder()
-	for _, si := range order {
-		i := int(si)
+	rank := make([]int32, len(order))
+	for r, i := range order {
+		rank[i] = int32(r)
+	}
+	for i := range t.ents {
 		mem := t.memberIdx(int32(i))
 		if len(mem) < 2 {
 			continue // nothing stronger to see
@@ -177,17 +180,13 @@ func (g *Graph) resolveSets(ctx context.Context, t *setTable, pol *Policies, dif
 			if pol.Policy(id.Type).SharedAfter <= 0 {
 				continue
 			}
-			if refs = gp.appendStrongerRefs(refs[:0], id, buf); len(refs) == 0 {
-				continue
+			refs = gp.appendStrongerRefs(refs[:0], id, buf)
+			for p, r := range refs {
+				ids.offerStronger(mem[j], r, uint64(rank[i])<<32|uint64(p), pol.sharedLimit(id.Type, r.typ)+1)
 			}
-			scratch := identState{stronger: ids.stronger(have[:0], mem[j])}
-			n := len(scratch.stronger)
-			if addStronger(pol, id.Type, &scratch, refs) {
-				ids.addStronger(mem[j], scratch.stronger[n:])
-			}
-			have = scratch.stronger
 		}
 	}
+	rank = nil
 	for i := range ids.ents {
 		e := &ids.ents[i]
 		id := ids.id(int32(i))
