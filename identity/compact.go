@@ -149,13 +149,18 @@ func (t *identTable) find(id ID) (int32, bool) {
 	if !ok || len(t.index.slots) == 0 {
 		return 0, false
 	}
-	p := t.index.probe(t.hash(typ, id.Value), func(i int32) bool {
-		return t.ents[i].typ == typ && t.vals.get(t.ents[i].val) == id.Value
-	})
-	if v := t.index.slots[p]; v != 0 {
+	if v := t.index.slots[t.slot(typ, id.Value)]; v != 0 {
 		return int32(v - 1), true
 	}
 	return 0, false
+}
+
+// slot returns the index slot of the identifier of type typ and value v:
+// its own, or the empty one it would take.
+func (t *identTable) slot(typ uint16, v string) int {
+	return t.index.probe(t.hash(typ, v), func(i int32) bool {
+		return t.ents[i].typ == typ && t.vals.get(t.ents[i].val) == v
+	})
 }
 
 // intern returns the index of id, adding it if new.
@@ -173,9 +178,7 @@ func (t *identTable) intern(id ID) (int32, error) {
 		return 0, fmt.Errorf("identity: more than %d identifiers", 1<<31-2)
 	}
 	t.index.grow(t.entryHash)
-	p := t.index.probe(t.hash(typ, id.Value), func(i int32) bool {
-		return t.ents[i].typ == typ && t.vals.get(t.ents[i].val) == id.Value
-	})
+	p := t.slot(typ, id.Value)
 	if v := t.index.slots[p]; v != 0 {
 		return int32(v - 1), nil
 	}
@@ -285,18 +288,23 @@ func (t *setTable) find(h SetHash) (int32, bool) {
 	if len(t.index.slots) == 0 {
 		return 0, false
 	}
-	p := t.index.probe(setHashKey(h), func(i int32) bool { return t.ents[i].hash == h })
-	if v := t.index.slots[p]; v != 0 {
+	if v := t.index.slots[t.slot(h)]; v != 0 {
 		return int32(v - 1), true
 	}
 	return 0, false
+}
+
+// slot returns the index slot of set h: its own, or the empty one it
+// would take.
+func (t *setTable) slot(h SetHash) int {
+	return t.index.probe(setHashKey(h), func(i int32) bool { return t.ents[i].hash == h })
 }
 
 // add adds set h with its canonical identifiers, anchor and record count,
 // or returns the index it already has (and false).
 func (t *setTable) add(h SetHash, ids []ID, anchor RecordKey, count uint64) (int32, bool, error) {
 	t.index.grow(t.entryHash)
-	p := t.index.probe(setHashKey(h), func(i int32) bool { return t.ents[i].hash == h })
+	p := t.slot(h)
 	if v := t.index.slots[p]; v != 0 {
 		return int32(v - 1), false, nil
 	}

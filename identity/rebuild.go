@@ -186,7 +186,6 @@ func (g *Graph) resolveSets(ctx context.Context, t *setTable, pol *Policies, dif
 			}
 		}
 	}
-	rank = nil
 	for i := range ids.ents {
 		e := &ids.ents[i]
 		id := ids.id(int32(i))

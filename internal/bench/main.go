@@ -614,7 +614,10 @@ func watchHeapPeak(path string) (stop func() memoryPeaks) {
 			metrics.Read(sample)
 			live := sample[0].Value.Uint64()
 			peak.liveHeap = max(peak.liveHeap, live)
-			anon, file := residentMemory()
+			// Anonymous memory (heap, stacks, buffers) and resident
+			// pages of mapped files (Badger's tables and value log).
+			rss := procStatus("RssAnon", "RssFile")
+			anon, file := rss[0], rss[1]
 			peak.anon, peak.file = max(peak.anon, anon), max(peak.file, file)
 			if path != "" && live > profiled+profiled/10 {
 				profiled = live
@@ -634,41 +637,24 @@ func watchHeapPeak(path string) (stop func() memoryPeaks) {
 	return func() memoryPeaks { close(done); return <-result }
 }
 
-// residentMemory returns the process's resident anonymous and
-// file-backed memory (RssAnon, RssFile), or zeros where /proc does not say.
-func residentMemory() (anon, file uint64) {
+// procStatus returns the sizes /proc/self/status gives for fields (such
+// as "VmHWM"), in bytes; 0 for each where /proc does not say.
+func procStatus(fields ...string) []uint64 {
+	out := make([]uint64, len(fields))
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
-		return 0, 0
+		return out
 	}
 	for line := range strings.Lines(string(b)) {
-		var kb uint64
-		if rest, ok := strings.CutPrefix(line, "RssAnon:"); ok {
-			fmt.Sscanf(strings.TrimSpace(rest), "%d kB", &kb)
-			anon = kb << 10
-		} else if rest, ok := strings.CutPrefix(line, "RssFile:"); ok {
-			fmt.Sscanf(strings.TrimSpace(rest), "%d kB", &kb)
-			file = kb << 10
+		for i, f := range fields {
+			if rest, ok := strings.CutPrefix(line, f+":"); ok {
+				var kb uint64
+				fmt.Sscanf(strings.TrimSpace(rest), "%d kB", &kb)
+				out[i] = kb << 10
+			}
 		}
 	}
-	return anon, file
-}
-
-// peakRSS returns the process's peak resident set size (VmHWM), or 0 where
-// /proc does not say.
-func peakRSS() uint64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for line := range strings.Lines(string(b)) {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			var kb uint64
-			fmt.Sscanf(strings.TrimSpace(rest), "%d kB", &kb)
-			return kb << 10
-		}
-	}
-	return 0
+	return out
 }
 
 // reportMemory prints figure 6's line: the peaks and bytes per identifier
@@ -681,7 +667,7 @@ func reportMemory(ctx context.Context, cfg *config, eng *unify.Engine, peaks mem
 		}
 		ids += len(p.Identifiers)
 	}
-	rss := peakRSS()
+	rss := procStatus("VmHWM")[0] // the process's peak resident set
 	fmt.Fprintf(cfg.out, "memory of the Badger import: peak live heap %d MiB, peak RSS %d MiB (anonymous %d MiB, mapped files %d MiB, each at its own peak); %d identifiers: %d bytes of live heap, %d of RSS, %d of anonymous RSS per identifier\n",
 		peaks.liveHeap>>20, rss>>20, peaks.anon>>20, peaks.file>>20, ids, peaks.liveHeap/uint64(max(ids, 1)), rss/uint64(max(ids, 1)), peaks.anon/uint64(max(ids, 1)))
 	return nil
