@@ -31,10 +31,10 @@ type Profile struct {
 	// birthdate, language, gender, address.street, address.postal_code,
 	// address.city, address.region, address.country), customer attributes,
 	// and properties of enrichment records.
-	Attributes map[string]Attribute `json:"attributes,omitempty"`
-	Consents   consent.Set          `json:"consents"`
-	Traits     Traits               `json:"traits"`
-	Segments   []string             `json:"segments,omitempty"`
+	Attributes Table[string, Attribute] `json:"attributes,omitempty"`
+	Consents   consent.Set              `json:"consents"`
+	Traits     Traits                   `json:"traits"`
+	Segments   []string                 `json:"segments,omitempty"`
 }
 
 // IdentifierInfo describes one identifier of a profile.
@@ -235,13 +235,12 @@ func (p *Profile) applyAttributes(r *Record, s *Survivorship) {
 			return
 		}
 		c := Attribute{Value: v, Source: r.Source, RecordID: r.ID, Time: r.Time}
-		if cur, ok := p.Attributes[name]; ok && !s.wins(name, &c, &cur) {
-			return
+		i, ok := p.Attributes.search(name)
+		if !ok {
+			p.Attributes = slices.Insert(p.Attributes, i, Entry[string, Attribute]{Key: name, Value: c})
+		} else if cur := &p.Attributes[i].Value; s.wins(name, &c, cur) {
+			*cur = c
 		}
-		if p.Attributes == nil {
-			p.Attributes = make(map[string]Attribute)
-		}
-		p.Attributes[name] = c
 	}
 	if cu := r.Customer; cu != nil {
 		offer(AttrFirstName, StringValue(cu.FirstName))
@@ -275,28 +274,28 @@ func (p *Profile) applyAddress(r *Record, s *Survivorship) {
 	}
 	c := Attribute{Source: r.Source, RecordID: r.ID, Time: r.Time}
 	for _, name := range addressAttrs {
-		if cur, ok := p.Attributes[name]; ok {
+		if cur, ok := p.Attributes.Get(name); ok {
 			if !s.wins(AttrAddress, &c, &cur) {
 				return
 			}
 			break
 		}
 	}
-	if p.Attributes == nil {
-		p.Attributes = make(map[string]Attribute)
-	}
 	for i, v := range [...]string{a.Street, a.PostalCode, a.City, a.Region, a.Country} {
 		if v == "" {
-			delete(p.Attributes, addressAttrs[i])
+			p.Attributes.Delete(addressAttrs[i])
 			continue
 		}
 		c.Value = StringValue(v)
-		p.Attributes[addressAttrs[i]] = c
+		p.Attributes.Set(addressAttrs[i], c)
 	}
 }
 
 // Attr returns the value of attribute name, null if absent.
-func (p *Profile) Attr(name string) Value { return p.Attributes[name].Value }
+func (p *Profile) Attr(name string) Value {
+	a, _ := p.Attributes.Get(name)
+	return a.Value
+}
 
 // Identifier returns the info of identifier id, if the profile has it.
 func (p *Profile) Identifier(id identity.ID) (IdentifierInfo, bool) {

@@ -2,7 +2,7 @@ package profile
 
 import (
 	"encoding/binary"
-	"maps"
+	"fmt"
 	"math"
 	"slices"
 
@@ -45,26 +45,32 @@ func (p *Profile) AppendBinary(dst []byte) ([]byte, error) {
 		w.time(info.LastSeen)
 		w.int(info.Records)
 	}
-	writeMap(&w.writer, w.str, p.Attributes, func(a Attribute) {
-		w.value(a.Value)
-		w.str(a.Source)
-		w.str(a.RecordID)
-		w.time(a.Time)
-	})
+	w.uvarint(uint64(len(p.Attributes)))
+	for i := range p.Attributes {
+		e := &p.Attributes[i]
+		w.key(e.Key, i > 0 && e.Key <= p.Attributes[i-1].Key, "attributes")
+		w.value(e.Value.Value)
+		w.str(e.Value.Source)
+		w.str(e.Value.RecordID)
+		w.time(e.Value.Time)
+	}
 	w.uvarint(uint64(p.Consents.Len()))
 	for c := range p.Consents.All() {
 		w.consent(&c)
 	}
 	w.int(t.OrderCount)
 	w.int(t.Returns)
-	writeMap(&w.writer, w.str, t.SpendByCurrency, func(cs CurrencySpend) {
-		w.int(cs.Orders)
-		w.int(cs.Returns)
-		w.money(cs.Net)
-		writeNumbers(&w, cs.ByChannel)
-	})
-	writeNumbers(&w, t.OrderCountByChannel)
-	writeNumbers(&w, t.OrderCountByStore)
+	w.uvarint(uint64(len(t.SpendByCurrency)))
+	for i := range t.SpendByCurrency {
+		e := &t.SpendByCurrency[i]
+		w.key(e.Key, i > 0 && e.Key <= t.SpendByCurrency[i-1].Key, "traits.spend_by_currency")
+		w.int(e.Value.Orders)
+		w.int(e.Value.Returns)
+		w.money(e.Value.Net)
+		writeNumbers(&w, e.Value.ByChannel, "traits.spend_by_currency.by_channel")
+	}
+	writeNumbers(&w, t.OrderCountByChannel, "traits.order_count_by_channel")
+	writeNumbers(&w, t.OrderCountByStore, "traits.order_count_by_store")
 	w.time(t.FirstOrder)
 	w.time(t.LastOrder)
 	w.time(t.LastSeen)
@@ -72,18 +78,34 @@ func (p *Profile) AppendBinary(dst []byte) ([]byte, error) {
 	w.strs(t.CategoriesBought)
 	w.strs(t.CategoriesBrowsed)
 	w.strs(t.Coupons)
-	writeNumbers(&w, t.EventCounts)
+	writeNumbers(&w, t.EventCounts, "traits.event_counts")
 	w.int(t.Tickets)
-	writeNumbers(&w, t.RecordsByKind)
+	writeNumbers(&w, t.RecordsByKind, "traits.records_by_kind")
 	w.strs(p.Segments)
+	if w.unsorted != "" {
+		return dst[:start], &FieldError{Field: w.unsorted, Err: fmt.Errorf("%w: table keys not in strictly ascending order", ErrInvalid)}
+	}
 	binary.LittleEndian.PutUint32(w.b[start+1:], uint32(len(w.b)-start))
 	w.tab.appendTo(&w.writer)
 	return w.b, nil
 }
 
-// writeNumbers writes a map of numbers with its keys in ascending order.
-func writeNumbers[K ~string, V int | Money](w *pwriter, m map[K]V) {
-	writeMap(&w.writer, w.str, m, func(v V) { w.varint(int64(v)) })
+// key writes the key of a table entry; unsorted reports that it does not
+// follow the key before it, and field names the table for the error.
+func (w *pwriter) key(k string, unsorted bool, field string) {
+	if unsorted && w.unsorted == "" {
+		w.unsorted = field
+	}
+	w.str(k)
+}
+
+// writeNumbers writes a table of numbers.
+func writeNumbers[K ~string, V int | Money](w *pwriter, t Table[K, V], field string) {
+	w.uvarint(uint64(len(t)))
+	for i := range t {
+		w.key(string(t[i].Key), i > 0 && t[i].Key <= t[i-1].Key, field)
+		w.varint(int64(t[i].Value))
+	}
 }
 
 // MarshalBinary returns the encoding of AppendBinary.
@@ -127,7 +149,7 @@ func (p *Profile) UnmarshalBinary(b []byte) error {
 	p.Consents = r.consents()
 	t.OrderCount = r.int()
 	t.Returns = r.int()
-	t.SpendByCurrency = r.spend(t)
+	r.spend(t)
 	t.OrderCountByChannel = readNumbers[string, int](&r)
 	t.OrderCountByStore = r.stores(t)
 	t.FirstOrder = r.time()
@@ -148,37 +170,35 @@ func (p *Profile) UnmarshalBinary(b []byte) error {
 		*p = Profile{}
 		return err
 	}
-	t.SpendByChannel = maps.Clone(t.SpendByCurrency[t.Currency].ByChannel)
 	return nil
 }
 
-// key reads the key of entry i of a map whose keys writeMap wrote in
-// ascending order, given the previous key.
+// key reads the key of entry i of a table, given the key before it.
 func (r *preader) key(i int, prev string) string {
 	k := r.str()
 	if i > 0 && k <= prev {
-		r.fail("map keys not in ascending order")
+		r.fail("table keys not in ascending order")
 	}
 	return k
 }
 
-// attributes reads the attributes map; nil when empty. Like the readers
-// below, it is readMap written out, because calls through function values
-// cost a good part of decoding a profile.
-func (r *preader) attributes() map[string]Attribute {
+// attributes reads the attributes table; nil when empty. Like the readers
+// below, it is written out for its types, because calls through function
+// values cost a good part of decoding a profile.
+func (r *preader) attributes() Table[string, Attribute] {
 	n := r.count()
 	if n == 0 {
 		return nil
 	}
-	m := make(map[string]Attribute, n)
+	t := make(Table[string, Attribute], n)
 	k := ""
-	for i := range n {
+	for i := range t {
 		if k = r.key(i, k); r.err != nil {
 			return nil
 		}
-		m[k] = Attribute{Value: r.value(), Source: r.str(), RecordID: r.str(), Time: r.time()}
+		t[i] = Entry[string, Attribute]{Key: k, Value: Attribute{Value: r.value(), Source: r.str(), RecordID: r.str(), Time: r.time()}}
 	}
-	return m
+	return t
 }
 
 // consents reads the consents of a Set, which AppendBinary wrote in the
@@ -218,67 +238,61 @@ func (r *preader) consents() consent.Set {
 }
 
 // spend reads SpendByCurrency and sets the summary traits that depend on
-// it but SpendByChannel: the keys come in ascending order, so the first
-// currency of the most orders is the primary one.
-func (r *preader) spend(t *Traits) map[string]CurrencySpend {
+// it: the keys come in ascending order, so the first currency of the most
+// orders is the primary one.
+func (r *preader) spend(t *Traits) {
 	n := r.count()
 	if n == 0 {
-		return nil
+		return
 	}
-	m := make(map[string]CurrencySpend, n)
+	s := make(Table[string, CurrencySpend], n)
 	k := ""
 	var primary CurrencySpend
 	best := -1
-	for i := range n {
+	for i := range s {
 		if k = r.key(i, k); r.err != nil {
-			return nil
+			return
 		}
-		cs := CurrencySpend{Orders: r.int(), Returns: r.int(), Net: r.money()}
+		cs := &s[i].Value
+		s[i].Key = k
+		cs.Orders = r.int()
+		cs.Returns = r.int()
+		cs.Net = r.money()
 		cs.ByChannel = readNumbers[string, Money](r)
-		m[k] = cs
 		if cs.Orders > best {
-			t.Currency, primary, best = k, cs, cs.Orders
+			t.Currency, primary, best = k, *cs, cs.Orders
 		}
 	}
+	t.SpendByCurrency = s
 	t.TotalSpend = primary.Net
 	if primary.Orders > 0 {
 		t.AverageOrderValue = divRound(primary.Net, Money(primary.Orders))
 	}
-	return m
+	t.SpendByChannel = t.primaryByChannel()
 }
 
 // stores reads OrderCountByStore and sets FavouriteStore: the keys come in
 // ascending order, so the first store of the most orders.
-func (r *preader) stores(t *Traits) map[string]int {
-	n := r.count()
-	if n == 0 {
-		return nil
-	}
-	m := make(map[string]int, n)
-	k := ""
+func (r *preader) stores(t *Traits) Table[string, int] {
+	s := readNumbers[string, int](r)
 	best := 0
-	for i := range n {
-		if k = r.key(i, k); r.err != nil {
-			return nil
-		}
-		orders := r.int()
-		m[k] = orders
-		if orders > best {
-			t.FavouriteStore, best = k, orders
+	for _, e := range s {
+		if e.Value > best {
+			t.FavouriteStore, best = e.Key, e.Value
 		}
 	}
-	return m
+	return s
 }
 
-// readNumbers reads a map written by writeNumbers; nil when empty.
-func readNumbers[K ~string, V int | Money](r *preader) map[K]V {
+// readNumbers reads a table written by writeNumbers; nil when empty.
+func readNumbers[K ~string, V int | Money](r *preader) Table[K, V] {
 	n := r.count()
 	if n == 0 {
 		return nil
 	}
-	m := make(map[K]V, n)
+	t := make(Table[K, V], n)
 	k := ""
-	for i := range n {
+	for i := range t {
 		if k = r.key(i, k); r.err != nil {
 			return nil
 		}
@@ -286,9 +300,9 @@ func readNumbers[K ~string, V int | Money](r *preader) map[K]V {
 		if int64(V(x)) != x {
 			r.fail("number out of range")
 		}
-		m[K(k)] = V(x)
+		t[i] = Entry[K, V]{Key: K(k), Value: V(x)}
 	}
-	return m
+	return t
 }
 
 // preader reads the profile encoding: a reader whose strings are references
@@ -416,7 +430,8 @@ func (r *preader) consent(c *consent.Consent) { r.consentWith(c, r.str) }
 // references into the string table.
 type pwriter struct {
 	writer
-	tab strTable
+	tab      strTable
+	unsorted string // the first table whose keys are out of order
 }
 
 func (w *pwriter) str(s string) { w.uvarint(uint64(w.tab.ref(s))) }
