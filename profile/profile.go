@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/unifycdp/unify/consent"
@@ -187,7 +188,7 @@ func (p *Profile) applyIdentifiers(r *Record, linked func(identity.ID) bool) {
 		if slices.ContainsFunc(r.Identifiers[:i], func(o Identifier) bool { return o.Type == ri.Type && o.Value == ri.Value }) {
 			continue // counted once per record
 		}
-		j, found := slices.BinarySearchFunc(p.Identifiers, id, func(info IdentifierInfo, id identity.ID) int { return info.ID.Compare(id) })
+		j, found := p.searchIdentifier(id)
 		if !found {
 			p.Identifiers = slices.Insert(p.Identifiers, j, IdentifierInfo{ID: id, FirstSeen: r.Time, LastSeen: r.Time})
 		}
@@ -299,11 +300,29 @@ func (p *Profile) Attr(name string) Value {
 
 // Identifier returns the info of identifier id, if the profile has it.
 func (p *Profile) Identifier(id identity.ID) (IdentifierInfo, bool) {
-	i, found := slices.BinarySearchFunc(p.Identifiers, id, func(info IdentifierInfo, id identity.ID) int { return info.ID.Compare(id) })
+	i, found := p.searchIdentifier(id)
 	if !found {
 		return IdentifierInfo{}, false
 	}
 	return p.Identifiers[i], true
+}
+
+// searchIdentifier returns the index of id in p.Identifiers, or where it
+// would be inserted, and whether it is there.
+func (p *Profile) searchIdentifier(id identity.ID) (int, bool) {
+	i, j := 0, len(p.Identifiers)
+	for i < j {
+		h := int(uint(i+j) >> 1)
+		switch c := p.Identifiers[h].ID.Compare(id); {
+		case c < 0:
+			i = h + 1
+		case c > 0:
+			j = h
+		default:
+			return h, true
+		}
+	}
+	return i, false
 }
 
 // LogValue summarizes p for logs without personal data: no identifier
@@ -329,9 +348,17 @@ func addSorted(s []string, v string) []string {
 	if v == "" {
 		return s
 	}
-	i, found := slices.BinarySearch(s, v)
-	if found {
-		return s
+	i, j := 0, len(s)
+	for i < j {
+		h := int(uint(i+j) >> 1)
+		switch c := strings.Compare(s[h], v); {
+		case c < 0:
+			i = h + 1
+		case c > 0:
+			j = h
+		default:
+			return s
+		}
 	}
 	return slices.Insert(s, i, v)
 }

@@ -150,8 +150,9 @@ func (p *Profile) UnmarshalBinary(b []byte) error {
 	t.OrderCount = r.int()
 	t.Returns = r.int()
 	r.spend(t)
-	t.OrderCountByChannel = readNumbers[string, int](&r)
-	t.OrderCountByStore = r.stores(t)
+	occ, _ := readNumbers(&r, &r.intBuf, &t.OrderCountByChannel)
+	ocs, stores := readNumbers(&r, &r.intBuf, &t.OrderCountByStore)
+	t.FavouriteStore = favourite(stores)
 	t.FirstOrder = r.time()
 	t.LastOrder = r.time()
 	t.LastSeen = r.time()
@@ -159,9 +160,9 @@ func (p *Profile) UnmarshalBinary(b []byte) error {
 	t.CategoriesBought = r.strs(&pool, true)
 	t.CategoriesBrowsed = r.strs(&pool, true)
 	t.Coupons = r.strs(&pool, true)
-	t.EventCounts = readNumbers[string, int](&r)
+	ev, _ := readNumbers(&r, &r.intBuf, &t.EventCounts)
 	t.Tickets = r.int()
-	t.RecordsByKind = readNumbers[Kind, int](&r)
+	t.RecordsByKind = readKinds(&r)
 	p.Segments = r.strs(&pool, false)
 	if len(pool) != 0 {
 		r.fail("%d strings of lists left over", len(pool))
@@ -169,6 +170,17 @@ func (p *Profile) UnmarshalBinary(b []byte) error {
 	if err := r.done(); err != nil {
 		*p = Profile{}
 		return err
+	}
+	if ints := r.intBuf.flush(); ints != nil {
+		setSpan(&t.OrderCountByChannel, occ, ints)
+		setSpan(&t.OrderCountByStore, ocs, ints)
+		setSpan(&t.EventCounts, ev, ints)
+	}
+	if money := r.moneyBuf.flush(); money != nil {
+		for i, sp := range r.byChannel[:min(len(t.SpendByCurrency), len(r.byChannel))] {
+			setSpan(&t.SpendByCurrency[i].Value.ByChannel, sp, money)
+		}
+		setSpan(&t.SpendByChannel, r.spendByChannel, money)
 	}
 	return nil
 }
@@ -239,7 +251,9 @@ func (r *preader) consents() consent.Set {
 
 // spend reads SpendByCurrency and sets the summary traits that depend on
 // it: the keys come in ascending order, so the first currency of the most
-// orders is the primary one.
+// orders is the primary one, and SpendByChannel is a copy of its ByChannel.
+// The ByChannel tables and SpendByChannel are gathered in r.moneyBuf, their
+// places in r.byChannel and r.spendByChannel.
 func (r *preader) spend(t *Traits) {
 	n := r.count()
 	if n == 0 {
@@ -248,6 +262,7 @@ func (r *preader) spend(t *Traits) {
 	s := make(Table[string, CurrencySpend], n)
 	k := ""
 	var primary CurrencySpend
+	var primaryByChannel []Entry[string, Money]
 	best := -1
 	for i := range s {
 		if k = r.key(i, k); r.err != nil {
@@ -258,9 +273,17 @@ func (r *preader) spend(t *Traits) {
 		cs.Orders = r.int()
 		cs.Returns = r.int()
 		cs.Net = r.money()
-		cs.ByChannel = readNumbers[string, Money](r)
+		var sp span
+		var byChannel []Entry[string, Money]
+		if i < len(r.byChannel) {
+			sp, byChannel = readNumbers(r, &r.moneyBuf, &cs.ByChannel)
+			r.byChannel[i] = sp
+		} else {
+			_, byChannel = readNumbers(r, nil, &cs.ByChannel)
+		}
 		if cs.Orders > best {
 			t.Currency, primary, best = k, *cs, cs.Orders
+			primaryByChannel = byChannel
 		}
 	}
 	t.SpendByCurrency = s
@@ -268,41 +291,113 @@ func (r *preader) spend(t *Traits) {
 	if primary.Orders > 0 {
 		t.AverageOrderValue = divRound(primary.Net, Money(primary.Orders))
 	}
-	t.SpendByChannel = t.primaryByChannel()
-}
-
-// stores reads OrderCountByStore and sets FavouriteStore: the keys come in
-// ascending order, so the first store of the most orders.
-func (r *preader) stores(t *Traits) Table[string, int] {
-	s := readNumbers[string, int](r)
-	best := 0
-	for _, e := range s {
-		if e.Value > best {
-			t.FavouriteStore, best = e.Key, e.Value
+	if best < 0 && s[0].Key == "" {
+		// No currency has a count of orders >= 0 (the data is odd, but
+		// readable): Currency is "", whose ByChannel Apply would copy.
+		primaryByChannel = s[0].Value.ByChannel
+		if sp := r.byChannel[0]; sp.n > 0 {
+			primaryByChannel = r.moneyBuf.entries[sp.off : sp.off+sp.n]
 		}
 	}
-	return s
+	if len(primaryByChannel) > 0 {
+		var dst []Entry[string, Money]
+		r.spendByChannel, dst = r.moneyBuf.take(&t.SpendByChannel, len(primaryByChannel))
+		copy(dst, primaryByChannel)
+	}
 }
 
-// readNumbers reads a table written by writeNumbers; nil when empty.
-func readNumbers[K ~string, V int | Money](r *preader) Table[K, V] {
+// favourite returns the store of the most orders in OrderCountByStore, the
+// first of them: the keys come in ascending order.
+func favourite(stores []Entry[string, int]) string {
+	fav, best := "", 0
+	for _, e := range stores {
+		if e.Value > best {
+			fav, best = e.Key, e.Value
+		}
+	}
+	return fav
+}
+
+// readNumbers reads a table written by writeNumbers, into b if it has room
+// (b may be nil), else into a new slice that *dst takes at once. It returns
+// the place of the entries in b, if there, and the entries.
+func readNumbers[V int | Money](r *preader, b *tableBuf[V], dst *Table[string, V]) (span, []Entry[string, V]) {
 	n := r.count()
 	if n == 0 {
-		return nil
+		return span{}, nil
 	}
-	t := make(Table[K, V], n)
+	sp, t := b.take(dst, n)
 	k := ""
 	for i := range t {
 		if k = r.key(i, k); r.err != nil {
-			return nil
+			return span{}, nil
 		}
 		x := r.varint()
 		if int64(V(x)) != x {
 			r.fail("number out of range")
 		}
-		t[i] = Entry[K, V]{Key: K(k), Value: V(x)}
+		t[i] = Entry[string, V]{Key: k, Value: V(x)}
+	}
+	return sp, t
+}
+
+// readKinds reads RecordsByKind; nil when empty.
+func readKinds(r *preader) Table[Kind, int] {
+	n := r.count()
+	if n == 0 {
+		return nil
+	}
+	t := make(Table[Kind, int], n)
+	k := ""
+	for i := range t {
+		if k = r.key(i, k); r.err != nil {
+			return nil
+		}
+		t[i] = Entry[Kind, int]{Key: Kind(k), Value: r.int()}
 	}
 	return t
+}
+
+// tableBuf gathers the entries of a profile's small tables of one type as
+// they are decoded, so that they end up in one allocation (flush) rather
+// than one a table. The decoder keeps the span of each table's entries and
+// points the table into the allocation when decoding succeeded. (Pointers
+// to the tables kept here would move the Profile to the heap.)
+type tableBuf[V int | Money] struct {
+	entries [24]Entry[string, V]
+	n       int // entries used
+}
+
+// span is where a table's entries are in a tableBuf; n == 0 when the
+// table is empty or has its own allocation.
+type span struct{ off, n int }
+
+// take returns room for n entries of table *dst: in b, and their place,
+// or, when b is nil or full, in a new slice that *dst holds at once.
+func (b *tableBuf[V]) take(dst *Table[string, V], n int) (span, []Entry[string, V]) {
+	if b == nil || b.n+n > len(b.entries) {
+		*dst = make(Table[string, V], n)
+		return span{}, *dst
+	}
+	b.n += n
+	return span{b.n - n, n}, b.entries[b.n-n : b.n : b.n]
+}
+
+// flush returns a copy of the gathered entries, nil if there are none.
+func (b *tableBuf[V]) flush() []Entry[string, V] {
+	if b.n == 0 {
+		return nil
+	}
+	return append([]Entry[string, V](nil), b.entries[:b.n]...)
+}
+
+// setSpan points *t at its entries in all, which flush returned, with their
+// number as capacity, so that adding to one table never writes into
+// another.
+func setSpan[V int | Money](t *Table[string, V], sp span, all []Entry[string, V]) {
+	if sp.n > 0 {
+		*t = all[sp.off : sp.off+sp.n : sp.off+sp.n]
+	}
 }
 
 // preader reads the profile encoding: a reader whose strings are references
@@ -312,6 +407,11 @@ type preader struct {
 	n    int         // strings in the table
 	arr  [128]string // the first strings
 	more []string    // the others
+	// The small tables of numbers, gathered (see tableBuf).
+	intBuf         tableBuf[int]
+	moneyBuf       tableBuf[Money]
+	byChannel      [8]span // the ByChannel of the first currencies
+	spendByChannel span
 }
 
 // table reads the string table and limits the reader to the body.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"iter"
 	"slices"
+	"strings"
 )
 
 // Entry is one key and its value in a Table.
@@ -36,13 +37,16 @@ func (t Table[K, V]) search(k K) (int, bool) {
 	i, j := 0, len(t)
 	for i < j {
 		h := int(uint(i+j) >> 1)
-		if t[h].Key < k {
+		switch c := strings.Compare(string(t[h].Key), string(k)); {
+		case c < 0:
 			i = h + 1
-		} else {
+		case c > 0:
 			j = h
+		default:
+			return h, true
 		}
 	}
-	return i, i < len(t) && t[i].Key == k
+	return i, false
 }
 
 // Get returns the value of k and whether t holds k; the zero value if not.
