@@ -157,19 +157,7 @@ func TestAppendBinaryUnsorted(t *testing.T) {
 func TestProfileBinaryTables(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for round := range 60 {
-		var rs []*Record
-		n := 1 + rng.IntN(80)
-		for i := range n {
-			r := &Record{Source: "s", ID: string(rune('a'+i%26)) + string(rune('a'+i/26)), Kind: KindOrder, Time: t0}
-			cur := "C" + string(rune('A'+rng.IntN(1+round%12)))
-			r.Order = &Order{Currency: cur, Channel: "ch" + string(rune('a'+rng.IntN(1+round%9))),
-				Store: "st" + string(rune('a'+rng.IntN(1+round%7))), Total: Money(rng.IntN(1000)), Return: rng.IntN(5) == 0}
-			if rng.IntN(2) == 0 {
-				r.Event = &Event{Name: "ev" + string(rune('a'+rng.IntN(1+round%11)))}
-			}
-			rs = append(rs, r)
-		}
-		p := Derive("p", rs, Options{})
+		p := Derive("p", tableRecords(rng, 1+rng.IntN(80), round), Options{})
 		b, err := p.AppendBinary(nil)
 		if err != nil {
 			t.Fatal(err)
@@ -198,4 +186,22 @@ func TestProfileBinaryTables(t *testing.T) {
 			t.Fatalf("round %d: Apply after round trip (-want +got):\n%s", round, diff)
 		}
 	}
+}
+
+// tableRecords returns n orders, some with events, in up to 1+width%12
+// currencies, 1+width%9 channels, 1+width%7 stores and 1+width%11 event
+// names.
+func tableRecords(rng *rand.Rand, n, width int) []*Record {
+	var rs []*Record
+	for i := range n {
+		r := &Record{Source: "s", ID: string(rune('a'+i%26)) + string(rune('a'+i/26)), Kind: KindOrder, Time: t0}
+		cur := "C" + string(rune('A'+rng.IntN(1+width%12)))
+		r.Order = &Order{Currency: cur, Channel: "ch" + string(rune('a'+rng.IntN(1+width%9))),
+			Store: "st" + string(rune('a'+rng.IntN(1+width%7))), Total: Money(rng.IntN(1000)), Return: rng.IntN(5) == 0}
+		if rng.IntN(2) == 0 {
+			r.Event = &Event{Name: "ev" + string(rune('a'+rng.IntN(1+width%11)))}
+		}
+		rs = append(rs, r)
+	}
+	return rs
 }
