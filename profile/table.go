@@ -18,7 +18,7 @@ type Entry[K ~string, V any] struct {
 // Table is a small map kept as a slice of entries sorted by key, each key
 // once. Profiles hold many small maps (attributes, counts by channel, by
 // store, by event name); as slices they decode with one allocation, iterate
-// in key order and compare with cmp.Diff and slices.Equal.
+// in key order and compare with cmp.Diff.
 //
 // The zero value (nil) is an empty table ready to use. Get, Set, Ref and
 // Delete find a key by binary search; len gives the number of entries and
