@@ -9,9 +9,9 @@ import (
 )
 
 // traitsDigest fingerprints a profile's traits, so that Ingest can report
-// whether an update changed them without copying them first. Map entries
-// are combined by addition, which does not depend on iteration order.
-// RecordsByKind is left out: every record changes it.
+// whether an update changed them without copying them first. Tables are in
+// key order, so they are hashed entry by entry. RecordsByKind is left out:
+// every record changes it.
 func traitsDigest(seed maphash.Seed, t *profile.Traits) uint64 {
 	var h maphash.Hash
 	h.SetSeed(seed)
@@ -23,14 +23,6 @@ func traitsDigest(seed maphash.Seed, t *profile.Traits) uint64 {
 		for _, s := range ss {
 			str(s)
 		}
-	}
-	entry := func(k string, v int64) uint64 {
-		var e maphash.Hash
-		e.SetSeed(seed)
-		e.WriteString(k)
-		e.WriteByte(0)
-		e.Write(binary.LittleEndian.AppendUint64(nil, uint64(v)))
-		return e.Sum64()
 	}
 	num(int64(t.OrderCount))
 	num(int64(t.Returns))
@@ -46,25 +38,26 @@ func traitsDigest(seed maphash.Seed, t *profile.Traits) uint64 {
 	strs(t.CategoriesBrowsed)
 	strs(t.Coupons)
 	num(int64(t.Tickets))
-	var sum uint64
-	for k, v := range t.SpendByChannel {
-		sum += entry("s"+k, int64(v))
+	digestNumbers(t.SpendByChannel, str, num)
+	digestNumbers(t.OrderCountByChannel, str, num)
+	digestNumbers(t.OrderCountByStore, str, num)
+	digestNumbers(t.EventCounts, str, num)
+	num(int64(len(t.SpendByCurrency)))
+	for _, e := range t.SpendByCurrency {
+		str(e.Key)
+		num(int64(e.Value.Net))
+		num(int64(e.Value.Orders))
+		num(int64(e.Value.Returns))
+		digestNumbers(e.Value.ByChannel, str, num)
 	}
-	for k, v := range t.OrderCountByChannel {
-		sum += entry("c"+k, int64(v))
-	}
-	for k, v := range t.OrderCountByStore {
-		sum += entry("t"+k, int64(v))
-	}
-	for k, v := range t.EventCounts {
-		sum += entry("e"+k, int64(v))
-	}
-	for k, v := range t.SpendByCurrency {
-		sum += entry("$"+k, int64(v.Net)) + entry("$o"+k, int64(v.Orders)) + entry("$r"+k, int64(v.Returns))
-		for ch, m := range v.ByChannel {
-			sum += entry("$c"+k+"\x00"+ch, int64(m))
-		}
-	}
-	num(int64(sum))
 	return h.Sum64()
+}
+
+// digestNumbers hashes a table of numbers: its length, then its entries.
+func digestNumbers[V int | profile.Money](t profile.Table[string, V], str func(string), num func(int64)) {
+	num(int64(len(t)))
+	for _, e := range t {
+		str(e.Key)
+		num(int64(e.Value))
+	}
 }

@@ -50,8 +50,9 @@
 //
 // Record.AppendBinary and Profile.AppendBinary write a compact, deterministic
 // encoding for the store: a format version byte, then the fields in a fixed
-// order, with uvarint lengths and counts and zig-zag varints for numbers.
-// UnmarshalBinary reads it back or returns a *FieldError wrapping ErrCorrupt
+// order, with uvarint lengths and counts and zig-zag varints for numbers;
+// maps and Tables are written in ascending key order, and a decoder rejects
+// keys in any other. UnmarshalBinary reads it back or returns a *FieldError wrapping ErrCorrupt
 // or ErrVersion; it never panics on any input.
 //
 // # Profiles
@@ -79,6 +80,14 @@
 //     alphabetically first). Traits.RFM scores recency, frequency and
 //     monetary value as of a given time.
 //
+// The profile's maps (Attributes, and the traits by channel, store,
+// currency, event name and kind) are Tables: small maps kept as slices
+// sorted by key, with Get, Set, Ref (for counters), Delete and All; len and
+// range work as on any slice. A decoded profile allocates one slice for a
+// table (the small tables of numbers share one) where a Go map would take
+// several allocations; tables iterate in key order and compare with
+// cmp.Diff. In JSON they are objects, like maps.
+//
 // For example:
 //
 //	p := profile.Derive("p-1", records, profile.Options{
@@ -101,6 +110,9 @@
 //     twice counts it twice. A changed or removed record (a new version of
 //     (source, id), an erasure, an unmerge) needs Derive over the current
 //     records. Derive expects distinct keys.
+//   - A Table built by hand (a literal, append) must keep its keys strictly
+//     ascending, as Set and Ref do: lookups in one that does not miss keys,
+//     and AppendBinary refuses it.
 //   - Apply must be called with the same Options every time; changing the
 //     survivorship rules or the linked identifiers needs Derive.
 //   - Traits come from payloads, whatever the record's kind: an order payload

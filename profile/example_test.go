@@ -1,6 +1,7 @@
 package profile_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -60,4 +61,25 @@ func ExampleDerive() {
 	// 2 65.50 EUR [pos web]
 	// true
 	// 2 true
+}
+
+func ExampleTable() {
+	var events profile.Table[string, int] // the zero value is an empty table
+	for _, name := range []string{"page_view", "add_to_cart", "page_view"} {
+		*events.Ref(name)++
+	}
+	events.Set("purchase", 1)
+	n, ok := events.Get("page_view")
+	fmt.Println(n, ok, len(events))
+	for name, n := range events.All() { // in key order
+		fmt.Println(name, n)
+	}
+	b, _ := json.Marshal(events)
+	fmt.Println(string(b))
+	// Output:
+	// 2 true 3
+	// add_to_cart 1
+	// page_view 2
+	// purchase 1
+	// {"add_to_cart":1,"page_view":2,"purchase":1}
 }

@@ -1,117 +1,113 @@
 package profile_test
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/unifycdp/unify/profile"
 )
 
-type kv[V any] struct {
-	k []string
-	v []V
-}
-
-func flat[V any](m map[string]V) kv[V] {
-	var f kv[V]
-	for k, v := range m {
-		f.k = append(f.k, k)
-		f.v = append(f.v, v)
+// BenchmarkDecodeFloor builds only what a decoded profile allocates (the
+// Profile, its identifiers and its tables) from ready slices, with no
+// parsing: the floor of UnmarshalBinary. "tables" allocates the tables as
+// UnmarshalBinary does, "none" leaves them out, and "maps" builds Go maps
+// of the same entries instead, what a Profile held before it had tables.
+// Compare with BenchmarkUnmarshalBinaryGenerated, over the same profiles.
+//
+//	go test -run XXX -bench 'DecodeFloor|Generated' -benchmem ./profile
+func BenchmarkDecodeFloor(b *testing.B) {
+	for _, mode := range []string{"tables", "none", "maps"} {
+		b.Run(mode, func(b *testing.B) { decodeFloor(b, mode) })
 	}
-	return f
 }
 
-func build[V any](f kv[V]) map[string]V {
-	if len(f.k) == 0 {
+// mapProfile is a profile's tables as Go maps.
+type mapProfile struct {
+	attrs        map[string]profile.Attribute
+	spend        map[string]mapSpend
+	sbc          map[string]profile.Money
+	occ, ocs, ev map[string]int
+	rbk          map[profile.Kind]int
+	ids          []profile.IdentifierInfo
+}
+
+type mapSpend struct {
+	profile.CurrencySpend
+	byCh map[string]profile.Money
+}
+
+// mapOf returns a map of t's entries; nil when t is empty.
+func mapOf[K ~string, V any](t profile.Table[K, V]) map[K]V {
+	if len(t) == 0 {
 		return nil
 	}
-	m := make(map[string]V, len(f.k))
-	for i, k := range f.k {
-		m[k] = f.v[i]
+	m := make(map[K]V, len(t))
+	for _, e := range t {
+		m[e.Key] = e.Value
 	}
 	return m
 }
 
-// BenchmarkMapFloor builds only what a decoded profile allocates (the
-// Profile, its identifiers and its maps) from ready slices, with no
-// parsing: the floor of UnmarshalBinary while Profile keeps its maps.
-// "noattrs" leaves out the Attributes map, "nomaps" every map; compare
-// with BenchmarkUnmarshalBinaryGenerated, over the same profiles.
-//
-//	go test -run XXX -bench 'MapFloor|Generated' -benchmem ./profile
-func BenchmarkMapFloor(b *testing.B) {
-	for _, mode := range []string{"all", "noattrs", "nomaps"} {
-		b.Run(mode, func(b *testing.B) { mapFloor(b, mode) })
+// clone copies t as UnmarshalBinary allocates it: nil when empty.
+func clone[K ~string, V any](t profile.Table[K, V]) profile.Table[K, V] {
+	if len(t) == 0 {
+		return nil
 	}
+	return slices.Clone(t)
 }
 
-func mapFloor(b *testing.B, mode string) {
+func decodeFloor(b *testing.B, mode string) {
 	encs := generatedProfiles(b, 1000)
-	type src struct {
-		ids               []profile.IdentifierInfo
-		attrs             kv[profile.Attribute]
-		spend             kv[profile.CurrencySpend]
-		byCh              []kv[profile.Money]
-		sbc               kv[profile.Money]
-		occ, ocs, ev, rbk kv[int]
-	}
-	srcs := make([]src, len(encs))
+	srcs := make([]profile.Profile, len(encs))
 	for i, e := range encs {
-		var p profile.Profile
-		if err := p.UnmarshalBinary(e); err != nil {
+		if err := srcs[i].UnmarshalBinary(e); err != nil {
 			b.Fatal(err)
 		}
-		t := &p.Traits
-		s := &srcs[i]
-		s.ids = p.Identifiers
-		s.attrs = flat(p.Attributes)
-		s.spend = flat(t.SpendByCurrency)
-		for _, cs := range s.spend.v {
-			s.byCh = append(s.byCh, flat(cs.ByChannel))
-		}
-		s.sbc = flat(t.SpendByChannel)
-		s.occ = flat(t.OrderCountByChannel)
-		s.ocs = flat(t.OrderCountByStore)
-		s.ev = flat(t.EventCounts)
-		rbk := map[string]int{}
-		for k, v := range t.RecordsByKind {
-			rbk[string(k)] = v
-		}
-		s.rbk = flat(rbk)
 	}
 	b.ReportAllocs()
 	i := 0
-	var sink *profile.Profile // so that the profile is allocated on the heap
+	var sink any // so that what is built is allocated on the heap
 	for b.Loop() {
 		s := &srcs[i%len(srcs)]
-		p := new(profile.Profile)
-		p.Identifiers = append([]profile.IdentifierInfo(nil), s.ids...)
-		if mode == "all" {
-			p.Attributes = build(s.attrs)
-		}
-		if mode == "nomaps" {
-			sink = p
-			i++
-			continue
-		}
-		t := &p.Traits
-		t.SpendByCurrency = build(s.spend)
-		for j, k := range s.spend.k {
-			cs := s.spend.v[j]
-			cs.ByChannel = build(s.byCh[j])
-			t.SpendByCurrency[k] = cs
-		}
-		t.SpendByChannel = build(s.sbc)
-		t.OrderCountByChannel = build(s.occ)
-		t.OrderCountByStore = build(s.ocs)
-		t.EventCounts = build(s.ev)
-		if len(s.rbk.k) > 0 {
-			t.RecordsByKind = make(map[profile.Kind]int, len(s.rbk.k))
-			for j, k := range s.rbk.k {
-				t.RecordsByKind[profile.Kind(k)] = s.rbk.v[j]
-			}
-		}
-		sink = p
 		i++
+		switch mode {
+		case "none", "tables":
+			p := new(profile.Profile)
+			p.Identifiers = slices.Clone(s.Identifiers)
+			if mode == "tables" {
+				t, st := &p.Traits, &s.Traits
+				p.Attributes = clone(s.Attributes)
+				t.SpendByCurrency = clone(st.SpendByCurrency)
+				for j := range t.SpendByCurrency {
+					cs := &t.SpendByCurrency[j].Value
+					cs.ByChannel = clone(cs.ByChannel)
+				}
+				t.SpendByChannel = clone(st.SpendByChannel)
+				t.OrderCountByChannel = clone(st.OrderCountByChannel)
+				t.OrderCountByStore = clone(st.OrderCountByStore)
+				t.EventCounts = clone(st.EventCounts)
+				t.RecordsByKind = clone(st.RecordsByKind)
+			}
+			sink = p
+		case "maps":
+			st := &s.Traits
+			m := &mapProfile{
+				ids:   slices.Clone(s.Identifiers),
+				attrs: mapOf(s.Attributes),
+				sbc:   mapOf(st.SpendByChannel),
+				occ:   mapOf(st.OrderCountByChannel),
+				ocs:   mapOf(st.OrderCountByStore),
+				ev:    mapOf(st.EventCounts),
+				rbk:   mapOf(st.RecordsByKind),
+			}
+			if len(st.SpendByCurrency) > 0 {
+				m.spend = make(map[string]mapSpend, len(st.SpendByCurrency))
+				for _, e := range st.SpendByCurrency {
+					m.spend[e.Key] = mapSpend{e.Value, mapOf(e.Value.ByChannel)}
+				}
+			}
+			sink = m
+		}
 	}
 	_ = sink
 }

@@ -135,6 +135,11 @@ func FuzzProfileBinary(f *testing.F) {
 		b, _ := p.AppendBinary(nil)
 		f.Add(b)
 	}
+	// Tables of numbers that fill the decoder's buffers, and overflow them.
+	for _, width := range []int{5, 11} {
+		b, _ := Derive("p", tableRecords(rng, 40, width), Options{}).AppendBinary(nil)
+		f.Add(b)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var p Profile
 		if err := p.UnmarshalBinary(b); err != nil {

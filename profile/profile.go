@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/unifycdp/unify/consent"
@@ -31,10 +32,10 @@ type Profile struct {
 	// birthdate, language, gender, address.street, address.postal_code,
 	// address.city, address.region, address.country), customer attributes,
 	// and properties of enrichment records.
-	Attributes map[string]Attribute `json:"attributes,omitempty"`
-	Consents   consent.Set          `json:"consents"`
-	Traits     Traits               `json:"traits"`
-	Segments   []string             `json:"segments,omitempty"`
+	Attributes Table[string, Attribute] `json:"attributes,omitempty"`
+	Consents   consent.Set              `json:"consents"`
+	Traits     Traits                   `json:"traits"`
+	Segments   []string                 `json:"segments,omitempty"`
 }
 
 // IdentifierInfo describes one identifier of a profile.
@@ -187,7 +188,7 @@ func (p *Profile) applyIdentifiers(r *Record, linked func(identity.ID) bool) {
 		if slices.ContainsFunc(r.Identifiers[:i], func(o Identifier) bool { return o.Type == ri.Type && o.Value == ri.Value }) {
 			continue // counted once per record
 		}
-		j, found := slices.BinarySearchFunc(p.Identifiers, id, func(info IdentifierInfo, id identity.ID) int { return info.ID.Compare(id) })
+		j, found := p.searchIdentifier(id)
 		if !found {
 			p.Identifiers = slices.Insert(p.Identifiers, j, IdentifierInfo{ID: id, FirstSeen: r.Time, LastSeen: r.Time})
 		}
@@ -235,13 +236,12 @@ func (p *Profile) applyAttributes(r *Record, s *Survivorship) {
 			return
 		}
 		c := Attribute{Value: v, Source: r.Source, RecordID: r.ID, Time: r.Time}
-		if cur, ok := p.Attributes[name]; ok && !s.wins(name, &c, &cur) {
-			return
+		i, ok := p.Attributes.search(name)
+		if !ok {
+			p.Attributes = slices.Insert(p.Attributes, i, Entry[string, Attribute]{Key: name, Value: c})
+		} else if cur := &p.Attributes[i].Value; s.wins(name, &c, cur) {
+			*cur = c
 		}
-		if p.Attributes == nil {
-			p.Attributes = make(map[string]Attribute)
-		}
-		p.Attributes[name] = c
 	}
 	if cu := r.Customer; cu != nil {
 		offer(AttrFirstName, StringValue(cu.FirstName))
@@ -275,36 +275,54 @@ func (p *Profile) applyAddress(r *Record, s *Survivorship) {
 	}
 	c := Attribute{Source: r.Source, RecordID: r.ID, Time: r.Time}
 	for _, name := range addressAttrs {
-		if cur, ok := p.Attributes[name]; ok {
+		if cur, ok := p.Attributes.Get(name); ok {
 			if !s.wins(AttrAddress, &c, &cur) {
 				return
 			}
 			break
 		}
 	}
-	if p.Attributes == nil {
-		p.Attributes = make(map[string]Attribute)
-	}
 	for i, v := range [...]string{a.Street, a.PostalCode, a.City, a.Region, a.Country} {
 		if v == "" {
-			delete(p.Attributes, addressAttrs[i])
+			p.Attributes.Delete(addressAttrs[i])
 			continue
 		}
 		c.Value = StringValue(v)
-		p.Attributes[addressAttrs[i]] = c
+		p.Attributes.Set(addressAttrs[i], c)
 	}
 }
 
 // Attr returns the value of attribute name, null if absent.
-func (p *Profile) Attr(name string) Value { return p.Attributes[name].Value }
+func (p *Profile) Attr(name string) Value {
+	a, _ := p.Attributes.Get(name)
+	return a.Value
+}
 
 // Identifier returns the info of identifier id, if the profile has it.
 func (p *Profile) Identifier(id identity.ID) (IdentifierInfo, bool) {
-	i, found := slices.BinarySearchFunc(p.Identifiers, id, func(info IdentifierInfo, id identity.ID) int { return info.ID.Compare(id) })
+	i, found := p.searchIdentifier(id)
 	if !found {
 		return IdentifierInfo{}, false
 	}
 	return p.Identifiers[i], true
+}
+
+// searchIdentifier returns the index of id in p.Identifiers, or where it
+// would be inserted, and whether it is there.
+func (p *Profile) searchIdentifier(id identity.ID) (int, bool) {
+	i, j := 0, len(p.Identifiers)
+	for i < j {
+		h := int(uint(i+j) >> 1)
+		switch c := p.Identifiers[h].ID.Compare(id); {
+		case c < 0:
+			i = h + 1
+		case c > 0:
+			j = h
+		default:
+			return h, true
+		}
+	}
+	return i, false
 }
 
 // LogValue summarizes p for logs without personal data: no identifier
@@ -330,9 +348,17 @@ func addSorted(s []string, v string) []string {
 	if v == "" {
 		return s
 	}
-	i, found := slices.BinarySearch(s, v)
-	if found {
-		return s
+	i, j := 0, len(s)
+	for i < j {
+		h := int(uint(i+j) >> 1)
+		switch c := strings.Compare(s[h], v); {
+		case c < 0:
+			i = h + 1
+		case c > 0:
+			j = h
+		default:
+			return s
+		}
 	}
 	return slices.Insert(s, i, v)
 }

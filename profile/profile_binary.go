@@ -2,7 +2,7 @@ package profile
 
 import (
 	"encoding/binary"
-	"maps"
+	"fmt"
 	"math"
 	"slices"
 
@@ -45,26 +45,32 @@ func (p *Profile) AppendBinary(dst []byte) ([]byte, error) {
 		w.time(info.LastSeen)
 		w.int(info.Records)
 	}
-	writeMap(&w.writer, w.str, p.Attributes, func(a Attribute) {
-		w.value(a.Value)
-		w.str(a.Source)
-		w.str(a.RecordID)
-		w.time(a.Time)
-	})
+	w.uvarint(uint64(len(p.Attributes)))
+	for i := range p.Attributes {
+		e := &p.Attributes[i]
+		w.key(e.Key, i > 0 && e.Key <= p.Attributes[i-1].Key, "attributes")
+		w.value(e.Value.Value)
+		w.str(e.Value.Source)
+		w.str(e.Value.RecordID)
+		w.time(e.Value.Time)
+	}
 	w.uvarint(uint64(p.Consents.Len()))
 	for c := range p.Consents.All() {
 		w.consent(&c)
 	}
 	w.int(t.OrderCount)
 	w.int(t.Returns)
-	writeMap(&w.writer, w.str, t.SpendByCurrency, func(cs CurrencySpend) {
-		w.int(cs.Orders)
-		w.int(cs.Returns)
-		w.money(cs.Net)
-		writeNumbers(&w, cs.ByChannel)
-	})
-	writeNumbers(&w, t.OrderCountByChannel)
-	writeNumbers(&w, t.OrderCountByStore)
+	w.uvarint(uint64(len(t.SpendByCurrency)))
+	for i := range t.SpendByCurrency {
+		e := &t.SpendByCurrency[i]
+		w.key(e.Key, i > 0 && e.Key <= t.SpendByCurrency[i-1].Key, "traits.spend_by_currency")
+		w.int(e.Value.Orders)
+		w.int(e.Value.Returns)
+		w.money(e.Value.Net)
+		writeNumbers(&w, e.Value.ByChannel, "traits.spend_by_currency.by_channel")
+	}
+	writeNumbers(&w, t.OrderCountByChannel, "traits.order_count_by_channel")
+	writeNumbers(&w, t.OrderCountByStore, "traits.order_count_by_store")
 	w.time(t.FirstOrder)
 	w.time(t.LastOrder)
 	w.time(t.LastSeen)
@@ -72,18 +78,34 @@ func (p *Profile) AppendBinary(dst []byte) ([]byte, error) {
 	w.strs(t.CategoriesBought)
 	w.strs(t.CategoriesBrowsed)
 	w.strs(t.Coupons)
-	writeNumbers(&w, t.EventCounts)
+	writeNumbers(&w, t.EventCounts, "traits.event_counts")
 	w.int(t.Tickets)
-	writeNumbers(&w, t.RecordsByKind)
+	writeNumbers(&w, t.RecordsByKind, "traits.records_by_kind")
 	w.strs(p.Segments)
+	if w.unsorted != "" {
+		return dst[:start], &FieldError{Field: w.unsorted, Err: fmt.Errorf("%w: table keys not in strictly ascending order", ErrInvalid)}
+	}
 	binary.LittleEndian.PutUint32(w.b[start+1:], uint32(len(w.b)-start))
 	w.tab.appendTo(&w.writer)
 	return w.b, nil
 }
 
-// writeNumbers writes a map of numbers with its keys in ascending order.
-func writeNumbers[K ~string, V int | Money](w *pwriter, m map[K]V) {
-	writeMap(&w.writer, w.str, m, func(v V) { w.varint(int64(v)) })
+// key writes the key of a table entry; unsorted reports that it does not
+// follow the key before it, and field names the table for the error.
+func (w *pwriter) key(k string, unsorted bool, field string) {
+	if unsorted && w.unsorted == "" {
+		w.unsorted = field
+	}
+	w.str(k)
+}
+
+// writeNumbers writes a table of numbers.
+func writeNumbers[K ~string, V int | Money](w *pwriter, t Table[K, V], field string) {
+	w.uvarint(uint64(len(t)))
+	for i := range t {
+		w.key(string(t[i].Key), i > 0 && t[i].Key <= t[i-1].Key, field)
+		w.varint(int64(t[i].Value))
+	}
 }
 
 // MarshalBinary returns the encoding of AppendBinary.
@@ -127,9 +149,10 @@ func (p *Profile) UnmarshalBinary(b []byte) error {
 	p.Consents = r.consents()
 	t.OrderCount = r.int()
 	t.Returns = r.int()
-	t.SpendByCurrency = r.spend(t)
-	t.OrderCountByChannel = readNumbers[string, int](&r)
-	t.OrderCountByStore = r.stores(t)
+	r.spend(t)
+	occ, _ := readNumbers(&r, &r.intBuf, &t.OrderCountByChannel)
+	ocs, stores := readNumbers(&r, &r.intBuf, &t.OrderCountByStore)
+	t.FavouriteStore = favourite(stores)
 	t.FirstOrder = r.time()
 	t.LastOrder = r.time()
 	t.LastSeen = r.time()
@@ -137,9 +160,9 @@ func (p *Profile) UnmarshalBinary(b []byte) error {
 	t.CategoriesBought = r.strs(&pool, true)
 	t.CategoriesBrowsed = r.strs(&pool, true)
 	t.Coupons = r.strs(&pool, true)
-	t.EventCounts = readNumbers[string, int](&r)
+	ev, _ := readNumbers(&r, &r.intBuf, &t.EventCounts)
 	t.Tickets = r.int()
-	t.RecordsByKind = readNumbers[Kind, int](&r)
+	t.RecordsByKind = readKinds(&r)
 	p.Segments = r.strs(&pool, false)
 	if len(pool) != 0 {
 		r.fail("%d strings of lists left over", len(pool))
@@ -148,37 +171,46 @@ func (p *Profile) UnmarshalBinary(b []byte) error {
 		*p = Profile{}
 		return err
 	}
-	t.SpendByChannel = maps.Clone(t.SpendByCurrency[t.Currency].ByChannel)
+	if ints := r.intBuf.flush(); ints != nil {
+		setSpan(&t.OrderCountByChannel, occ, ints)
+		setSpan(&t.OrderCountByStore, ocs, ints)
+		setSpan(&t.EventCounts, ev, ints)
+	}
+	if money := r.moneyBuf.flush(); money != nil {
+		for i, sp := range r.byChannel[:min(len(t.SpendByCurrency), len(r.byChannel))] {
+			setSpan(&t.SpendByCurrency[i].Value.ByChannel, sp, money)
+		}
+		setSpan(&t.SpendByChannel, r.spendByChannel, money)
+	}
 	return nil
 }
 
-// key reads the key of entry i of a map whose keys writeMap wrote in
-// ascending order, given the previous key.
+// key reads the key of entry i of a table, given the key before it.
 func (r *preader) key(i int, prev string) string {
 	k := r.str()
 	if i > 0 && k <= prev {
-		r.fail("map keys not in ascending order")
+		r.fail("table keys not in ascending order")
 	}
 	return k
 }
 
-// attributes reads the attributes map; nil when empty. Like the readers
-// below, it is readMap written out, because calls through function values
-// cost a good part of decoding a profile.
-func (r *preader) attributes() map[string]Attribute {
+// attributes reads the attributes table; nil when empty. Like the readers
+// below, it is written out for its types, because calls through function
+// values cost a good part of decoding a profile.
+func (r *preader) attributes() Table[string, Attribute] {
 	n := r.count()
 	if n == 0 {
 		return nil
 	}
-	m := make(map[string]Attribute, n)
+	t := make(Table[string, Attribute], n)
 	k := ""
-	for i := range n {
+	for i := range t {
 		if k = r.key(i, k); r.err != nil {
 			return nil
 		}
-		m[k] = Attribute{Value: r.value(), Source: r.str(), RecordID: r.str(), Time: r.time()}
+		t[i] = Entry[string, Attribute]{Key: k, Value: Attribute{Value: r.value(), Source: r.str(), RecordID: r.str(), Time: r.time()}}
 	}
-	return m
+	return t
 }
 
 // consents reads the consents of a Set, which AppendBinary wrote in the
@@ -218,77 +250,154 @@ func (r *preader) consents() consent.Set {
 }
 
 // spend reads SpendByCurrency and sets the summary traits that depend on
-// it but SpendByChannel: the keys come in ascending order, so the first
-// currency of the most orders is the primary one.
-func (r *preader) spend(t *Traits) map[string]CurrencySpend {
+// it: the keys come in ascending order, so the first currency of the most
+// orders is the primary one, and SpendByChannel is a copy of its ByChannel.
+// The ByChannel tables and SpendByChannel are gathered in r.moneyBuf, their
+// places in r.byChannel and r.spendByChannel.
+func (r *preader) spend(t *Traits) {
 	n := r.count()
 	if n == 0 {
-		return nil
+		return
 	}
-	m := make(map[string]CurrencySpend, n)
+	s := make(Table[string, CurrencySpend], n)
 	k := ""
 	var primary CurrencySpend
+	var primaryByChannel []Entry[string, Money]
 	best := -1
-	for i := range n {
+	for i := range s {
 		if k = r.key(i, k); r.err != nil {
-			return nil
+			return
 		}
-		cs := CurrencySpend{Orders: r.int(), Returns: r.int(), Net: r.money()}
-		cs.ByChannel = readNumbers[string, Money](r)
-		m[k] = cs
+		cs := &s[i].Value
+		s[i].Key = k
+		cs.Orders = r.int()
+		cs.Returns = r.int()
+		cs.Net = r.money()
+		var sp span
+		var byChannel []Entry[string, Money]
+		if i < len(r.byChannel) {
+			sp, byChannel = readNumbers(r, &r.moneyBuf, &cs.ByChannel)
+			r.byChannel[i] = sp
+		} else {
+			_, byChannel = readNumbers(r, nil, &cs.ByChannel)
+		}
 		if cs.Orders > best {
-			t.Currency, primary, best = k, cs, cs.Orders
+			t.Currency, primary, best = k, *cs, cs.Orders
+			primaryByChannel = byChannel
 		}
 	}
+	t.SpendByCurrency = s
 	t.TotalSpend = primary.Net
 	if primary.Orders > 0 {
 		t.AverageOrderValue = divRound(primary.Net, Money(primary.Orders))
 	}
-	return m
-}
-
-// stores reads OrderCountByStore and sets FavouriteStore: the keys come in
-// ascending order, so the first store of the most orders.
-func (r *preader) stores(t *Traits) map[string]int {
-	n := r.count()
-	if n == 0 {
-		return nil
-	}
-	m := make(map[string]int, n)
-	k := ""
-	best := 0
-	for i := range n {
-		if k = r.key(i, k); r.err != nil {
-			return nil
-		}
-		orders := r.int()
-		m[k] = orders
-		if orders > best {
-			t.FavouriteStore, best = k, orders
+	if best < 0 && s[0].Key == "" {
+		// No currency has a count of orders >= 0 (the data is odd, but
+		// readable): Currency is "", whose ByChannel Apply would copy.
+		primaryByChannel = s[0].Value.ByChannel
+		if sp := r.byChannel[0]; sp.n > 0 {
+			primaryByChannel = r.moneyBuf.entries[sp.off : sp.off+sp.n]
 		}
 	}
-	return m
+	if len(primaryByChannel) > 0 {
+		var dst []Entry[string, Money]
+		r.spendByChannel, dst = r.moneyBuf.take(&t.SpendByChannel, len(primaryByChannel))
+		copy(dst, primaryByChannel)
+	}
 }
 
-// readNumbers reads a map written by writeNumbers; nil when empty.
-func readNumbers[K ~string, V int | Money](r *preader) map[K]V {
+// favourite returns the store of the most orders in OrderCountByStore, the
+// first of them: the keys come in ascending order.
+func favourite(stores []Entry[string, int]) string {
+	fav, best := "", 0
+	for _, e := range stores {
+		if e.Value > best {
+			fav, best = e.Key, e.Value
+		}
+	}
+	return fav
+}
+
+// readNumbers reads a table written by writeNumbers, into b if it has room
+// (b may be nil), else into a new slice that *dst takes at once. It returns
+// the place of the entries in b, if there, and the entries.
+func readNumbers[V int | Money](r *preader, b *tableBuf[V], dst *Table[string, V]) (span, []Entry[string, V]) {
 	n := r.count()
 	if n == 0 {
-		return nil
+		return span{}, nil
 	}
-	m := make(map[K]V, n)
+	sp, t := b.take(dst, n)
 	k := ""
-	for i := range n {
+	for i := range t {
 		if k = r.key(i, k); r.err != nil {
-			return nil
+			return span{}, nil
 		}
 		x := r.varint()
 		if int64(V(x)) != x {
 			r.fail("number out of range")
 		}
-		m[K(k)] = V(x)
+		t[i] = Entry[string, V]{Key: k, Value: V(x)}
 	}
-	return m
+	return sp, t
+}
+
+// readKinds reads RecordsByKind; nil when empty.
+func readKinds(r *preader) Table[Kind, int] {
+	n := r.count()
+	if n == 0 {
+		return nil
+	}
+	t := make(Table[Kind, int], n)
+	k := ""
+	for i := range t {
+		if k = r.key(i, k); r.err != nil {
+			return nil
+		}
+		t[i] = Entry[Kind, int]{Key: Kind(k), Value: r.int()}
+	}
+	return t
+}
+
+// tableBuf gathers the entries of a profile's small tables of one type as
+// they are decoded, so that they end up in one allocation (flush) rather
+// than one a table. The decoder keeps the span of each table's entries and
+// points the table into the allocation when decoding succeeded. (Pointers
+// to the tables kept here would move the Profile to the heap.)
+type tableBuf[V int | Money] struct {
+	entries [24]Entry[string, V]
+	n       int // entries used
+}
+
+// span is where a table's entries are in a tableBuf; n == 0 when the
+// table is empty or has its own allocation.
+type span struct{ off, n int }
+
+// take returns room for n entries of table *dst: in b, and their place,
+// or, when b is nil or full, in a new slice that *dst holds at once.
+func (b *tableBuf[V]) take(dst *Table[string, V], n int) (span, []Entry[string, V]) {
+	if b == nil || b.n+n > len(b.entries) {
+		*dst = make(Table[string, V], n)
+		return span{}, *dst
+	}
+	b.n += n
+	return span{b.n - n, n}, b.entries[b.n-n : b.n : b.n]
+}
+
+// flush returns a copy of the gathered entries, nil if there are none.
+func (b *tableBuf[V]) flush() []Entry[string, V] {
+	if b.n == 0 {
+		return nil
+	}
+	return append([]Entry[string, V](nil), b.entries[:b.n]...)
+}
+
+// setSpan points *t at its entries in all, which flush returned, with their
+// number as capacity, so that adding to one table never writes into
+// another.
+func setSpan[V int | Money](t *Table[string, V], sp span, all []Entry[string, V]) {
+	if sp.n > 0 {
+		*t = all[sp.off : sp.off+sp.n : sp.off+sp.n]
+	}
 }
 
 // preader reads the profile encoding: a reader whose strings are references
@@ -298,6 +407,11 @@ type preader struct {
 	n    int         // strings in the table
 	arr  [128]string // the first strings
 	more []string    // the others
+	// The small tables of numbers, gathered (see tableBuf).
+	intBuf         tableBuf[int]
+	moneyBuf       tableBuf[Money]
+	byChannel      [8]span // the ByChannel of the first currencies
+	spendByChannel span
 }
 
 // table reads the string table and limits the reader to the body.
@@ -416,7 +530,8 @@ func (r *preader) consent(c *consent.Consent) { r.consentWith(c, r.str) }
 // references into the string table.
 type pwriter struct {
 	writer
-	tab strTable
+	tab      strTable
+	unsorted string // the first table whose keys are out of order
 }
 
 func (w *pwriter) str(s string) { w.uvarint(uint64(w.tab.ref(s))) }

@@ -104,13 +104,13 @@ func TestTraits(t *testing.T) {
 		Currency:          "EUR",
 		TotalSpend:        119_80 + 45_50 + 12_00 - 19_95,
 		AverageOrderValue: 52_45, // 157.35 / 3 = 52.45
-		SpendByChannel:    map[string]Money{"web": 99_85, "pos": 57_50},
-		SpendByCurrency: map[string]CurrencySpend{
-			"EUR": {Orders: 3, Returns: 1, Net: 157_35, ByChannel: map[string]Money{"web": 99_85, "pos": 57_50}},
-			"SEK": {Orders: 1, Net: 399_00, ByChannel: map[string]Money{"pos": 399_00}},
+		SpendByChannel:    Table[string, Money]{{"pos", 57_50}, {"web", 99_85}},
+		SpendByCurrency: Table[string, CurrencySpend]{
+			{"EUR", CurrencySpend{Orders: 3, Returns: 1, Net: 157_35, ByChannel: Table[string, Money]{{"pos", 57_50}, {"web", 99_85}}}},
+			{"SEK", CurrencySpend{Orders: 1, Net: 399_00, ByChannel: Table[string, Money]{{"pos", 399_00}}}},
 		},
-		OrderCountByChannel: map[string]int{"web": 1, "pos": 3},
-		OrderCountByStore:   map[string]int{"webstore": 1, "Helsinki Centre": 2, "Stockholm Drottninggatan": 1},
+		OrderCountByChannel: Table[string, int]{{"pos", 3}, {"web", 1}},
+		OrderCountByStore:   Table[string, int]{{"Helsinki Centre", 2}, {"Stockholm Drottninggatan", 1}, {"webstore", 1}},
 		FirstOrder:          date("2026-01-12T20:40:00Z"),
 		LastOrder:           date("2026-02-20T10:00:00Z"),
 		LastSeen:            date("2026-03-03T09:30:00Z"),
@@ -119,10 +119,10 @@ func TestTraits(t *testing.T) {
 		CategoriesBought:    []string{"bags", "hats", "shoes", "socks"},
 		CategoriesBrowsed:   []string{"jackets", "shoes"},
 		Coupons:             []string{"WELCOME10"},
-		EventCounts:         map[string]int{"product_view": 2, "search": 1, "email_open": 1, "app_open": 1},
+		EventCounts:         Table[string, int]{{"app_open", 1}, {"email_open", 1}, {"product_view", 2}, {"search", 1}},
 		Tickets:             1,
-		RecordsByKind: map[Kind]int{KindCustomer: 3, KindOrder: 5, KindEvent: 5, KindTicket: 1,
-			KindConsent: 1, KindFeedback: 1, KindEnrichment: 1},
+		RecordsByKind: Table[Kind, int]{{KindConsent, 1}, {KindCustomer, 3}, {KindEnrichment, 1}, {KindEvent, 5},
+			{KindFeedback, 1}, {KindOrder, 5}, {KindTicket, 1}},
 	}
 	if diff := cmp.Diff(want, tr); diff != "" {
 		t.Errorf("traits (-want +got):\n%s", diff)
@@ -160,7 +160,7 @@ func TestSurvivorship(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p := Derive("p", rs, Options{Survivorship: tt.s})
 			got := attrs{}
-			for name, a := range p.Attributes {
+			for name, a := range p.Attributes.All() {
 				got[name] = a.Value.String()
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {

@@ -1,7 +1,7 @@
 package profile
 
 import (
-	"maps"
+	"slices"
 	"time"
 )
 
@@ -16,40 +16,40 @@ import (
 // most orders (ties: the alphabetically first). Orders without a currency
 // count in OrderCount but in no spend.
 type Traits struct {
-	OrderCount          int                      `json:"order_count"`
-	Returns             int                      `json:"returns"`
-	Currency            string                   `json:"currency,omitempty"`
-	TotalSpend          Money                    `json:"total_spend"`
-	AverageOrderValue   Money                    `json:"average_order_value"` // TotalSpend / orders in Currency, rounded half away from zero
-	SpendByChannel      map[string]Money         `json:"spend_by_channel,omitempty"`
-	SpendByCurrency     map[string]CurrencySpend `json:"spend_by_currency,omitempty"`
-	OrderCountByChannel map[string]int           `json:"order_count_by_channel,omitempty"`
-	OrderCountByStore   map[string]int           `json:"order_count_by_store,omitempty"`
-	FirstOrder          time.Time                `json:"first_order,omitzero"`
-	LastOrder           time.Time                `json:"last_order,omitzero"`
+	OrderCount          int                          `json:"order_count"`
+	Returns             int                          `json:"returns"`
+	Currency            string                       `json:"currency,omitempty"`
+	TotalSpend          Money                        `json:"total_spend"`
+	AverageOrderValue   Money                        `json:"average_order_value"` // TotalSpend / orders in Currency, rounded half away from zero
+	SpendByChannel      Table[string, Money]         `json:"spend_by_channel,omitempty"`
+	SpendByCurrency     Table[string, CurrencySpend] `json:"spend_by_currency,omitempty"`
+	OrderCountByChannel Table[string, int]           `json:"order_count_by_channel,omitempty"`
+	OrderCountByStore   Table[string, int]           `json:"order_count_by_store,omitempty"`
+	FirstOrder          time.Time                    `json:"first_order,omitzero"`
+	LastOrder           time.Time                    `json:"last_order,omitzero"`
 	// LastSeen is the time of the latest order, event or ticket.
-	LastSeen          time.Time      `json:"last_seen,omitzero"`
-	FavouriteStore    string         `json:"favourite_store,omitempty"`    // most orders; ties: alphabetically first
-	Channels          []string       `json:"channels,omitempty"`           // of orders, returns, events and tickets
-	CategoriesBought  []string       `json:"categories_bought,omitempty"`  // categories of order lines, not of returns
-	CategoriesBrowsed []string       `json:"categories_browsed,omitempty"` // categories of events
-	Coupons           []string       `json:"coupons,omitempty"`
-	EventCounts       map[string]int `json:"event_counts,omitempty"` // by event name
-	Tickets           int            `json:"tickets"`
-	RecordsByKind     map[Kind]int   `json:"records_by_kind,omitempty"`
+	LastSeen          time.Time          `json:"last_seen,omitzero"`
+	FavouriteStore    string             `json:"favourite_store,omitempty"`    // most orders; ties: alphabetically first
+	Channels          []string           `json:"channels,omitempty"`           // of orders, returns, events and tickets
+	CategoriesBought  []string           `json:"categories_bought,omitempty"`  // categories of order lines, not of returns
+	CategoriesBrowsed []string           `json:"categories_browsed,omitempty"` // categories of events
+	Coupons           []string           `json:"coupons,omitempty"`
+	EventCounts       Table[string, int] `json:"event_counts,omitempty"` // by event name
+	Tickets           int                `json:"tickets"`
+	RecordsByKind     Table[Kind, int]   `json:"records_by_kind,omitempty"`
 }
 
 // CurrencySpend is the spend of a profile in one currency.
 type CurrencySpend struct {
-	Orders    int              `json:"orders"`
-	Returns   int              `json:"returns"`
-	Net       Money            `json:"net"` // orders minus returns
-	ByChannel map[string]Money `json:"by_channel,omitempty"`
+	Orders    int                  `json:"orders"`
+	Returns   int                  `json:"returns"`
+	Net       Money                `json:"net"` // orders minus returns
+	ByChannel Table[string, Money] `json:"by_channel,omitempty"`
 }
 
 func (t *Traits) apply(r *Record) {
 	if r.Kind != "" {
-		inc(&t.RecordsByKind, r.Kind, 1)
+		*t.RecordsByKind.Ref(r.Kind)++
 	}
 	if o := r.Order; o != nil {
 		t.seen(r.Time, o.Channel)
@@ -58,7 +58,7 @@ func (t *Traits) apply(r *Record) {
 	if e := r.Event; e != nil {
 		t.seen(r.Time, e.Channel)
 		if e.Name != "" {
-			inc(&t.EventCounts, e.Name, 1)
+			*t.EventCounts.Ref(e.Name)++
 		}
 		t.CategoriesBrowsed = addSorted(t.CategoriesBrowsed, e.Category)
 	}
@@ -83,10 +83,10 @@ func (t *Traits) applyOrder(at time.Time, o *Order) {
 	} else {
 		t.OrderCount++
 		if o.Channel != "" {
-			inc(&t.OrderCountByChannel, o.Channel, 1)
+			*t.OrderCountByChannel.Ref(o.Channel)++
 		}
 		if o.Store != "" {
-			inc(&t.OrderCountByStore, o.Store, 1)
+			*t.OrderCountByStore.Ref(o.Store)++
 		}
 		if t.OrderCount == 1 || at.Before(t.FirstOrder) {
 			t.FirstOrder = at
@@ -100,10 +100,7 @@ func (t *Traits) applyOrder(at time.Time, o *Order) {
 		t.Coupons = addSorted(t.Coupons, o.Coupon)
 	}
 	if o.Currency != "" {
-		if t.SpendByCurrency == nil {
-			t.SpendByCurrency = make(map[string]CurrencySpend)
-		}
-		cs := t.SpendByCurrency[o.Currency]
+		cs := t.SpendByCurrency.Ref(o.Currency)
 		if o.Return {
 			cs.Returns++
 		} else {
@@ -111,38 +108,44 @@ func (t *Traits) applyOrder(at time.Time, o *Order) {
 		}
 		cs.Net += sign * o.Total
 		if o.Channel != "" {
-			inc(&cs.ByChannel, o.Channel, sign*o.Total)
+			*cs.ByChannel.Ref(o.Channel) += sign * o.Total
 		}
-		t.SpendByCurrency[o.Currency] = cs
 	}
 	primary := t.Currency
 	t.summarizeScalars()
 	if t.Currency != primary {
-		t.SpendByChannel = maps.Clone(t.SpendByCurrency[t.Currency].ByChannel)
+		t.SpendByChannel = t.primaryByChannel()
 	} else if o.Currency != "" && o.Currency == primary && o.Channel != "" {
 		// SpendByChannel is a copy of the primary currency's ByChannel:
 		// update it as that was, without copying it again.
-		inc(&t.SpendByChannel, o.Channel, sign*o.Total)
+		*t.SpendByChannel.Ref(o.Channel) += sign * o.Total
 	}
+}
+
+// primaryByChannel returns a copy of the primary currency's ByChannel.
+func (t *Traits) primaryByChannel() Table[string, Money] {
+	cs, _ := t.SpendByCurrency.Get(t.Currency)
+	return slices.Clone(cs.ByChannel)
 }
 
 // summarize recomputes the traits that are functions of other traits.
 func (t *Traits) summarize() {
 	t.summarizeScalars()
-	t.SpendByChannel = maps.Clone(t.SpendByCurrency[t.Currency].ByChannel)
+	t.SpendByChannel = t.primaryByChannel()
 }
 
 // summarizeScalars recomputes the traits that are functions of other traits
-// but SpendByChannel.
+// but SpendByChannel. Tables are in key order, so the first of the most
+// orders is the alphabetically first.
 func (t *Traits) summarizeScalars() {
 	t.Currency = ""
+	var cs CurrencySpend
 	best := -1
-	for c, cs := range t.SpendByCurrency {
-		if cs.Orders > best || cs.Orders == best && c < t.Currency {
-			t.Currency, best = c, cs.Orders
+	for _, e := range t.SpendByCurrency {
+		if e.Value.Orders > best {
+			t.Currency, cs, best = e.Key, e.Value, e.Value.Orders
 		}
 	}
-	cs := t.SpendByCurrency[t.Currency]
 	t.TotalSpend = cs.Net
 	t.AverageOrderValue = 0
 	if cs.Orders > 0 {
@@ -150,9 +153,9 @@ func (t *Traits) summarizeScalars() {
 	}
 	t.FavouriteStore = ""
 	best = 0
-	for s, n := range t.OrderCountByStore {
-		if n > best || n == best && s < t.FavouriteStore {
-			t.FavouriteStore, best = s, n
+	for _, e := range t.OrderCountByStore {
+		if e.Value > best {
+			t.FavouriteStore, best = e.Key, e.Value
 		}
 	}
 }
@@ -171,13 +174,6 @@ func divRound(n, d Money) Money {
 		}
 	}
 	return q
-}
-
-func inc[K comparable, N int | Money](m *map[K]N, k K, n N) {
-	if *m == nil {
-		*m = make(map[K]N)
-	}
-	(*m)[k] += n
 }
 
 // RFM holds recency, frequency and monetary scores, each 1 (low) to 5 (high).

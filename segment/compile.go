@@ -302,20 +302,26 @@ func (c *compiler) field(f fieldRef) evalFn {
 	case fMonetary:
 		return func(s *state) val { return num(s.scores().Monetary) }
 	case fEvents:
-		return func(s *state) val { return num(s.p.Traits.EventCounts[key]) }
+		return func(s *state) val { return num(get(s.p.Traits.EventCounts, key)) }
 	case fSpendByChannel:
-		return func(s *state) val { return money(s.p.Traits.SpendByChannel[key]) }
+		return func(s *state) val { return money(get(s.p.Traits.SpendByChannel, key)) }
 	case fOrdersByChannel:
-		return func(s *state) val { return num(s.p.Traits.OrderCountByChannel[key]) }
+		return func(s *state) val { return num(get(s.p.Traits.OrderCountByChannel, key)) }
 	case fOrdersByStore:
-		return func(s *state) val { return num(s.p.Traits.OrderCountByStore[key]) }
+		return func(s *state) val { return num(get(s.p.Traits.OrderCountByStore, key)) }
 	case fRecordsByKind:
 		k := profile.Kind(key)
-		return func(s *state) val { return num(s.p.Traits.RecordsByKind[k]) }
+		return func(s *state) val { return num(get(s.p.Traits.RecordsByKind, k)) }
 	case fAttr:
-		return func(s *state) val { return dyn(s.p.Attributes[key].Value) }
+		return func(s *state) val { return dyn(get(s.p.Attributes, key).Value) }
 	}
 	panic(fmt.Sprintf("unhandled field %s", f.def.Name))
+}
+
+// get returns the value of k in t, the zero value if absent.
+func get[K ~string, V any](t profile.Table[K, V], k K) V {
+	v, _ := t.Get(k)
+	return v
 }
 
 // dyn converts an attribute value.
@@ -631,7 +637,7 @@ func (c *compiler) call(n *CallNode) evalFn {
 	if n.Func == "has" { // has(attr.<name>)
 		key := c.fields[n.Args[0].(*FieldNode)].key
 		return func(s *state) val {
-			a, ok := s.p.Attributes[key]
+			a, ok := s.p.Attributes.Get(key)
 			return boolean(ok && !a.Value.IsEmpty())
 		}
 	}

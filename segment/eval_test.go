@@ -17,6 +17,15 @@ var now = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 func daysAgo(d int) time.Time { return now.Add(-time.Duration(d) * 24 * time.Hour) }
 
+// table returns a table of the entries of m.
+func table[K ~string, V any](m map[K]V) profile.Table[K, V] {
+	var t profile.Table[K, V]
+	for k, v := range m {
+		t.Set(k, v)
+	}
+	return t
+}
+
 // shopper is a known, active customer who buys home goods online and in
 // store.
 func shopper() *profile.Profile {
@@ -30,7 +39,7 @@ func shopper() *profile.Profile {
 			{ID: identity.Email("ann@example.com"), Sources: []string{"crm", "webstore"}, FirstSeen: daysAgo(400), LastSeen: daysAgo(10), Records: 12},
 			{ID: identity.Phone("+358401234567"), Sources: []string{"crm"}, FirstSeen: daysAgo(400), LastSeen: daysAgo(400), Records: 1},
 		},
-		Attributes: map[string]profile.Attribute{
+		Attributes: table(map[string]profile.Attribute{
 			"first_name":   {Value: profile.StringValue("Ann")},
 			"address.city": {Value: profile.StringValue("Lyon")},
 			"tier":         {Value: profile.StringValue("gold")},
@@ -41,7 +50,7 @@ func shopper() *profile.Profile {
 			"Shoe size":    {Value: profile.NumberValue(39)},
 			"email":        {Value: profile.StringValue("ann@gmail.com")},
 			"nickname":     {Value: profile.StringValue("")},
-		},
+		}),
 		Consents: consent.Resolve([]consent.Consent{
 			{Purpose: consent.EmailMarketing, Status: consent.Granted, Time: daysAgo(300), Source: "crm", RecordID: "c1"},
 			{Purpose: consent.SMSMarketing, Status: consent.Withdrawn, Time: daysAgo(100), Source: "crm", RecordID: "c2"},
@@ -52,9 +61,9 @@ func shopper() *profile.Profile {
 			Currency:            "EUR",
 			TotalSpend:          612_40,
 			AverageOrderValue:   102_07,
-			SpendByChannel:      map[string]profile.Money{"web": 400_00, "in store": 212_40},
-			OrderCountByChannel: map[string]int{"web": 4, "pos": 2},
-			OrderCountByStore:   map[string]int{"lyon_1": 2},
+			SpendByChannel:      table(map[string]profile.Money{"web": 400_00, "in store": 212_40}),
+			OrderCountByChannel: table(map[string]int{"web": 4, "pos": 2}),
+			OrderCountByStore:   table(map[string]int{"lyon_1": 2}),
 			FirstOrder:          daysAgo(380),
 			LastOrder:           daysAgo(20),
 			LastSeen:            daysAgo(2),
@@ -63,9 +72,9 @@ func shopper() *profile.Profile {
 			CategoriesBought:    []string{"curtains", "lamps", "rugs"},
 			CategoriesBrowsed:   []string{"curtains", "sofas"},
 			Coupons:             []string{"SPRING10", "WELCOME"},
-			EventCounts:         map[string]int{"page_view": 57, "Product Viewed": 9},
+			EventCounts:         table(map[string]int{"page_view": 57, "Product Viewed": 9}),
 			Tickets:             1,
-			RecordsByKind:       map[profile.Kind]int{profile.KindOrder: 7, profile.KindTicket: 1},
+			RecordsByKind:       table(map[profile.Kind]int{profile.KindOrder: 7, profile.KindTicket: 1}),
 		},
 	}
 }
@@ -80,7 +89,7 @@ func anonymous() *profile.Profile {
 		Identifiers: []profile.IdentifierInfo{{ID: identity.Cookie("c-1")}},
 		Traits: profile.Traits{
 			CategoriesBrowsed: []string{"rugs"},
-			EventCounts:       map[string]int{"page_view": 3},
+			EventCounts:       table(map[string]int{"page_view": 3}),
 		},
 	}
 }

@@ -14,7 +14,7 @@ func ExampleCompile() {
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	p := &profile.Profile{
 		Identifiers: []profile.IdentifierInfo{{ID: identity.Email("ann@example.com")}},
-		Attributes:  map[string]profile.Attribute{"tier": {Value: profile.StringValue("gold")}},
+		Attributes:  profile.Table[string, profile.Attribute]{{Key: "tier", Value: profile.Attribute{Value: profile.StringValue("gold")}}},
 		Traits: profile.Traits{
 			OrderCount:       4,
 			Currency:         "EUR",

@@ -193,7 +193,7 @@ func TestImportDay(t *testing.T) {
 		if jane.Records != 4 || tr.OrderCount != 2 || tr.Returns != 1 || tr.TotalSpend != 5990 || tr.Currency != "EUR" {
 			t.Errorf("jane: %d records, traits %+v", jane.Records, tr)
 		}
-		if tr.OrderCountByStore["Kamppi"] != 2 || !slices.Equal(tr.CategoriesBought, []string{"curtains", "hooks", "lamps"}) {
+		if n, _ := tr.OrderCountByStore.Get("Kamppi"); n != 2 || !slices.Equal(tr.CategoriesBought, []string{"curtains", "hooks", "lamps"}) {
 			t.Errorf("jane: stores %v, categories %v", tr.OrderCountByStore, tr.CategoriesBought)
 		}
 		if jane.Attr("last_name").String() != "Doe" || jane.Attr("signup_store").String() != "Kamppi" {

@@ -10,10 +10,8 @@ import (
 	"fmt"
 	"io"
 	"iter"
-	"maps"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -316,8 +314,7 @@ func toXMLProfile(p *profile.Profile) xmlProfile {
 		x.Identifiers = append(x.Identifiers, xmlProfileID{Type: string(info.ID.Type), Sources: strings.Join(info.Sources, " "), Records: info.Records,
 			FirstSeen: rfc3339(info.FirstSeen), LastSeen: rfc3339(info.LastSeen), Value: info.ID.Value})
 	}
-	for _, name := range slices.Sorted(maps.Keys(p.Attributes)) {
-		a := p.Attributes[name]
+	for name, a := range p.Attributes.All() {
 		typ := ""
 		if k := a.Value.Kind(); k != profile.ValueString {
 			typ = k.String()
@@ -338,15 +335,14 @@ func toXMLProfile(p *profile.Profile) xmlProfile {
 		LastSeen: rfc3339(t.LastSeen), FavouriteStore: t.FavouriteStore, Tickets: t.Tickets,
 		Channels: t.Channels, CategoriesBought: t.CategoriesBought, CategoriesBrowsed: t.CategoriesBrowsed, Coupons: t.Coupons,
 	}
-	for _, cur := range slices.Sorted(maps.Keys(t.SpendByCurrency)) {
-		s := t.SpendByCurrency[cur]
+	for cur, s := range t.SpendByCurrency.All() {
 		x.Traits.Spend = append(x.Traits.Spend, xmlSpend{Currency: cur, Orders: s.Orders, Returns: s.Returns, Net: s.Net.String()})
 	}
-	for _, name := range slices.Sorted(maps.Keys(t.EventCounts)) {
-		x.Traits.Events = append(x.Traits.Events, xmlCount{Name: name, Count: t.EventCounts[name]})
+	for name, n := range t.EventCounts.All() {
+		x.Traits.Events = append(x.Traits.Events, xmlCount{Name: name, Count: n})
 	}
-	for _, k := range slices.Sorted(maps.Keys(t.RecordsByKind)) {
-		x.Traits.Kinds = append(x.Traits.Kinds, xmlCount{Kind: string(k), Count: t.RecordsByKind[k]})
+	for k, n := range t.RecordsByKind.All() {
+		x.Traits.Kinds = append(x.Traits.Kinds, xmlCount{Kind: string(k), Count: n})
 	}
 	return x
 }

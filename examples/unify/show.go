@@ -111,8 +111,7 @@ func printProfile(w io.Writer, p *profile.Profile, latest []*profile.Record) err
 
 	if len(p.Attributes) > 0 {
 		fmt.Fprintf(bw, "\nAttributes\n")
-		for _, name := range slices.Sorted(maps.Keys(p.Attributes)) {
-			a := p.Attributes[name]
+		for name, a := range p.Attributes.All() {
 			fmt.Fprintf(tw, "  %s\t%s\t(%s/%s, %s)\n", name, a.Value, a.Source, a.RecordID, day(a.Time))
 		}
 		tw.Flush()
@@ -128,9 +127,8 @@ func printProfile(w io.Writer, p *profile.Profile, latest []*profile.Record) err
 		spend += " " + t.Currency
 	}
 	line("orders", "%d (returns %d), spend %s, average %s", t.OrderCount, t.Returns, spend, t.AverageOrderValue)
-	for _, cur := range slices.Sorted(maps.Keys(t.SpendByCurrency)) {
+	for cur, s := range t.SpendByCurrency.All() {
 		if cur != t.Currency {
-			s := t.SpendByCurrency[cur]
 			line("", "%d orders, net %s %s", s.Orders, s.Net, cur)
 		}
 	}
@@ -154,8 +152,8 @@ func printProfile(w io.Writer, p *profile.Profile, latest []*profile.Record) err
 	}
 	if len(t.EventCounts) > 0 {
 		var evs []string
-		for _, name := range slices.Sorted(maps.Keys(t.EventCounts)) {
-			evs = append(evs, fmt.Sprintf("%s %d", name, t.EventCounts[name]))
+		for name, n := range t.EventCounts.All() {
+			evs = append(evs, fmt.Sprintf("%s %d", name, n))
 		}
 		line("events", "%s", strings.Join(evs, ", "))
 	}
