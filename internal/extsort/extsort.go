@@ -68,9 +68,15 @@ type written struct {
 }
 
 type entry struct {
-	off  int
-	klen int
-	vlen int
+	off        int
+	klen, vlen uint32 // a pair is at most maxPair bytes
+	// pfx is for sortEntries: 8 bytes of the key from where it is at.
+	pfx uint64
+}
+
+func (e entry) key(data []byte) []byte { return data[e.off : e.off+int(e.klen)] }
+func (e entry) value(data []byte) []byte {
+	return data[e.off+int(e.klen) : e.off+int(e.klen)+int(e.vlen)]
 }
 
 // ErrClosed is returned by Add after Close.
@@ -104,7 +110,7 @@ func (s *Sorter) Add(key, value []byte) error {
 		// over and over and could leave twice the memory asked for.
 		s.data = make([]byte, 0, half+len(key)+len(value))
 	}
-	s.ents = append(s.ents, entry{len(s.data), len(key), len(value)})
+	s.ents = append(s.ents, entry{off: len(s.data), klen: uint32(len(key)), vlen: uint32(len(value))})
 	s.data = append(append(s.data, key...), value...)
 	if len(s.data) >= half {
 		s.err = s.spillBackground()
@@ -156,33 +162,103 @@ func (s *Sorter) settle() error {
 	return nil
 }
 
-func (s *Sorter) key(e entry) []byte { return s.data[e.off : e.off+e.klen] }
-func (s *Sorter) value(e entry) []byte {
-	return s.data[e.off+e.klen : e.off+e.klen+e.vlen]
-}
-
 // sortEntries sorts the entries of data by key and keeps the last of
 // equal keys.
 func sortEntries(data []byte, ents []entry) []entry {
-	key := func(e entry) []byte { return data[e.off : e.off+e.klen] }
-	// Equal keys stay in the order they were added (entries are in buffer
-	// order, so offsets break ties): an unstable sort with that tie-break
-	// instead of a stable sort, whose merges made sorting a large buffer
-	// several times slower.
-	slices.SortFunc(ents, func(a, b entry) int {
-		if c := bytes.Compare(key(a), key(b)); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.off, b.off)
-	})
+	sortKeys(data, ents)
 	out := ents[:0]
 	for i, e := range ents {
-		if i+1 < len(ents) && bytes.Equal(key(e), key(ents[i+1])) {
+		if i+1 < len(ents) && bytes.Equal(e.key(data), ents[i+1].key(data)) {
 			continue // a later pair has the same key
 		}
 		out = append(out, e)
 	}
 	return out
+}
+
+// sortKeys sorts entries by key and equal keys by offset, that is in the
+// order they were added: an unstable sort with that tie-break instead of
+// a stable sort, whose merges made sorting a large buffer several times
+// slower.
+//
+// Keys share long prefixes (a namespace, a source, an identifier type),
+// so comparing them whole reads the same bytes over and over from all
+// over the buffer. Instead a group of entries, all of whose keys share
+// their first depth bytes, is sorted by 8 bytes of each key cached in the
+// entry (pfx), from where the group's keys start to differ; entries with
+// equal pfx form smaller groups, sorted the same way further on. Small
+// groups are sorted by comparing keys.
+func sortKeys(data []byte, ents []entry) {
+	type group struct{ lo, hi, depth int }
+	byOff := func(a, b entry) int { return cmp.Compare(a.off, b.off) }
+	byPfx := func(a, b entry) int { return cmp.Compare(a.pfx, b.pfx) }
+	sortSmall := func(es []entry, depth int) {
+		slices.SortFunc(es, func(a, b entry) int {
+			if c := bytes.Compare(a.key(data)[depth:], b.key(data)[depth:]); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.off, b.off)
+		})
+	}
+	if len(ents) <= smallGroup {
+		sortSmall(ents, 0)
+		return
+	}
+	stack := []group{{0, len(ents), 0}}
+	for len(stack) > 0 {
+		g := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		es := ents[g.lo:g.hi]
+		// How many bytes all keys of the group share.
+		k0 := es[0].key(data)
+		d := len(k0)
+		for _, e := range es[1:] {
+			if d = g.depth + commonPrefix(k0[g.depth:d], e.key(data)[g.depth:]); d == g.depth {
+				break
+			}
+		}
+		// Keys that end there equal that prefix: they come first.
+		n := 0
+		for i, e := range es {
+			if int(e.klen) == d {
+				es[i], es[n] = es[n], es[i]
+				n++
+			}
+		}
+		slices.SortFunc(es[:n], byOff)
+		rest := es[n:]
+		for i := range rest {
+			rest[i].pfx = prefix8(rest[i].key(data)[d:])
+		}
+		slices.SortFunc(rest, byPfx)
+		for i := 0; i < len(rest); {
+			j := i + 1
+			for j < len(rest) && rest[j].pfx == rest[i].pfx {
+				j++
+			}
+			if j-i > smallGroup {
+				stack = append(stack, group{g.lo + n + i, g.lo + n + j, d})
+			} else if j-i > 1 {
+				sortSmall(rest[i:j], d)
+			}
+			i = j
+		}
+	}
+}
+
+// smallGroup is the most entries sortKeys sorts by comparing keys.
+const smallGroup = 16
+
+// prefix8 returns the first 8 bytes of b as a big-endian number, zeros
+// for bytes past its end. (A key that ends early gets the pfx of one that
+// goes on with zeros; the next round tells them apart.)
+func prefix8(b []byte) uint64 {
+	if len(b) >= 8 {
+		return binary.BigEndian.Uint64(b)
+	}
+	var x [8]byte
+	copy(x[:], b)
+	return binary.BigEndian.Uint64(x[:])
 }
 
 // nextRun names the next run file, creating the directory on first use.
@@ -247,7 +323,7 @@ func writeRun(name string, data []byte, ents []entry) (run, error) {
 	}
 	var prev []byte
 	for _, e := range ents {
-		k := data[e.off : e.off+int(e.klen)]
+		k := e.key(data)
 		shared := 0
 		if len(blk) > 0 {
 			shared = commonPrefix(prev, k)
@@ -255,7 +331,7 @@ func writeRun(name string, data []byte, ents []entry) (run, error) {
 		blk = binary.AppendUvarint(blk, uint64(shared))
 		blk = binary.AppendUvarint(blk, uint64(len(k)-shared))
 		blk = binary.AppendUvarint(blk, uint64(e.vlen))
-		blk = append(append(blk, k[shared:]...), data[e.off+int(e.klen):e.off+int(e.klen)+int(e.vlen)]...)
+		blk = append(append(blk, k[shared:]...), e.value(data)...)
 		prev = k
 		if len(blk) >= blockSize {
 			if err = flush(); err != nil {
@@ -461,7 +537,7 @@ func (s *Sorter) bufferCursor(rank int) *cursor {
 		if i == len(s.ents) {
 			return false, nil
 		}
-		c.key, c.value = s.key(s.ents[i]), s.value(s.ents[i])
+		c.key, c.value = s.ents[i].key(s.data), s.ents[i].value(s.data)
 		i++
 		return true, nil
 	}
