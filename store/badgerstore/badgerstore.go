@@ -310,7 +310,12 @@ func (tx *txn) Set(key, value []byte) error {
 		return err
 	}
 	// Badger keeps key and value until commit; the caller may reuse them.
-	e := badger.NewEntry(store.Copy(key), store.Copy(value))
+	// One copy holds both (the key capped so that nothing appends into
+	// the value): an ingest makes a dozen writes.
+	kv := make([]byte, len(key)+len(value))
+	n := copy(kv, key)
+	copy(kv[n:], value)
+	e := badger.NewEntry(kv[:n:n], kv[n:])
 	if err := tx.txn.SetEntry(e); err != nil {
 		return translate("set", err)
 	}
