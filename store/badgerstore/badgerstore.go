@@ -123,6 +123,7 @@ type Store struct {
 	// Close for writing, so that nothing reaches a closed DB.
 	mu     sync.RWMutex
 	closed bool
+	clock  clock
 }
 
 var (
@@ -139,11 +140,12 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, errors.New("badgerstore: exactly one of Dir and InMemory must be set")
 	}
 	bo := opts.badger()
-	db, err := badger.Open(bo)
+	db, err := badger.OpenManaged(bo)
 	if err != nil {
 		return nil, fmt.Errorf("badgerstore: open %s: %v", opts.Dir, err)
 	}
 	s := &Store{db: db, inMemory: opts.InMemory, maxValue: -1}
+	s.clock.init(db)
 	if opts.InMemory {
 		// Badger accepts a value as large as ValueThreshold but then fails
 		// to write it (it would need the value log): refuse it here.
@@ -193,19 +195,21 @@ func (s *Store) run(ctx context.Context, update bool, fn func(tx store.Tx) error
 		return err
 	}
 	defer s.mu.RUnlock()
-	tx := &txn{s: s, txn: s.db.NewTransaction(update), update: update}
+	readTs := s.clock.begin()
+	defer s.clock.end(readTs)
+	tx := &txn{s: s, txn: s.db.NewTransactionAt(readTs, update), update: update}
 	defer tx.finish() // also on panic: closes iterators, discards
 	if err := fn(tx); err != nil {
 		return err
 	}
-	if !update {
-		return nil
+	if !tx.wrote {
+		return nil // nothing to commit, and no timestamp to take
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	tx.closeIterators()
-	return translate("commit", tx.txn.Commit())
+	return translate("commit", s.clock.commit(tx.txn))
 }
 
 // ErrValueTooLarge is returned by a write whose value is larger than the
@@ -256,6 +260,7 @@ type txn struct {
 	s      *Store
 	txn    *badger.Txn
 	update bool
+	wrote  bool // a Set or Delete succeeded
 	done   bool
 	iters  []*iterator // open iterators; Badger panics if any is open at Discard
 }
@@ -310,14 +315,23 @@ func (tx *txn) Set(key, value []byte) error {
 	kv := make([]byte, len(key)+len(value))
 	n := copy(kv, key)
 	copy(kv[n:], value)
-	return translate("set", tx.txn.SetEntry(badger.NewEntry(kv[:n:n], kv[n:])))
+	e := badger.NewEntry(kv[:n:n], kv[n:])
+	if err := tx.txn.SetEntry(e); err != nil {
+		return translate("set", err)
+	}
+	tx.wrote = true
+	return nil
 }
 
 func (tx *txn) Delete(key []byte) error {
 	if err := tx.writable(key); err != nil {
 		return err
 	}
-	return translate("delete", tx.txn.Delete(store.Copy(key)))
+	if err := tx.txn.Delete(store.Copy(key)); err != nil {
+		return translate("delete", err)
+	}
+	tx.wrote = true
+	return nil
 }
 
 func (tx *txn) writable(key []byte) error {

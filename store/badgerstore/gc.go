@@ -3,6 +3,7 @@ package badgerstore
 import (
 	"context"
 	"errors"
+	"sync"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/unifycdp/unify/store"
@@ -55,8 +56,10 @@ func (s *Store) GC(ctx context.Context) error {
 	}
 }
 
-// NewBatch returns a batch backed by a Badger WriteBatch. Its writes are
-// committed in chunks as it fills and on Flush.
+// NewBatch returns a batch that commits its writes in transactions of
+// the largest size Badger takes, each at a new timestamp (a Badger
+// WriteBatch commits all at one timestamp in managed mode), up to
+// maxPendingChunks of them queued at once.
 func (s *Store) NewBatch(ctx context.Context) (store.Batch, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -65,13 +68,27 @@ func (s *Store) NewBatch(ctx context.Context) (store.Batch, error) {
 		return nil, err
 	}
 	defer s.mu.RUnlock()
-	return &batch{s: s, wb: s.db.NewWriteBatch()}, nil
+	return s.newBatch(), nil
 }
 
+func (s *Store) newBatch() *batch {
+	// A chunk reads nothing: any read timestamp will do.
+	return &batch{s: s, pending: make(chan struct{}, maxPendingChunks), txn: s.db.NewTransactionAt(0, true)}
+}
+
+// maxPendingChunks is how many chunks of a batch may wait to be applied,
+// as Badger's WriteBatch's default.
+const maxPendingChunks = 16
+
 type batch struct {
-	s    *Store
-	wb   *badger.WriteBatch
-	done bool
+	s       *Store
+	txn     *badger.Txn // the chunk being filled
+	n       int         // writes in txn
+	done    bool
+	pending chan struct{} // a token per chunk committing
+	wg      sync.WaitGroup
+	errMu   sync.Mutex
+	err     error // the first chunk's error
 }
 
 func (b *batch) use(key []byte) error {
@@ -92,8 +109,9 @@ func (b *batch) Set(key, value []byte) error {
 		return err
 	}
 	defer b.s.mu.RUnlock()
-	// The WriteBatch keeps key and value; the caller may reuse them.
-	return translate("batch set", b.wb.Set(store.Copy(key), store.Copy(value)))
+	// The transaction keeps key and value; the caller may reuse them.
+	k, v := store.Copy(key), store.Copy(value)
+	return translate("batch set", b.add(func(txn *badger.Txn) error { return txn.SetEntry(badger.NewEntry(k, v)) }))
 }
 
 func (b *batch) Delete(key []byte) error {
@@ -101,7 +119,52 @@ func (b *batch) Delete(key []byte) error {
 		return err
 	}
 	defer b.s.mu.RUnlock()
-	return translate("batch delete", b.wb.Delete(store.Copy(key)))
+	k := store.Copy(key)
+	return translate("batch delete", b.add(func(txn *badger.Txn) error { return txn.Delete(k) }))
+}
+
+// add makes a write in the chunk, committing the chunk first when the
+// write does not fit.
+func (b *batch) add(write func(*badger.Txn) error) error {
+	if err := b.firstErr(); err != nil {
+		return err
+	}
+	err := write(b.txn)
+	if errors.Is(err, badger.ErrTxnTooBig) && b.n > 0 {
+		b.commit()
+		err = write(b.txn)
+	}
+	if err == nil {
+		b.n++
+	}
+	return err
+}
+
+// commit hands the chunk to Badger and starts a new one.
+func (b *batch) commit() {
+	if b.n == 0 {
+		return
+	}
+	b.pending <- struct{}{}
+	b.wg.Add(1)
+	b.s.clock.commitAsync(b.txn, func(err error) {
+		if err != nil {
+			b.errMu.Lock()
+			if b.err == nil {
+				b.err = err
+			}
+			b.errMu.Unlock()
+		}
+		<-b.pending
+		b.wg.Done()
+	})
+	b.txn, b.n = b.s.db.NewTransactionAt(0, true), 0
+}
+
+func (b *batch) firstErr() error {
+	b.errMu.Lock()
+	defer b.errMu.Unlock()
+	return b.err
 }
 
 func (b *batch) Flush() error {
@@ -109,17 +172,35 @@ func (b *batch) Flush() error {
 		return err
 	}
 	defer b.s.mu.RUnlock()
+	return translate("batch flush", b.flush())
+}
+
+// flush commits the last chunk and waits for all.
+func (b *batch) flush() error {
 	b.done = true
-	return translate("batch flush", b.wb.Flush())
+	if b.firstErr() == nil {
+		b.commit()
+	}
+	b.txn.Discard()
+	b.wg.Wait()
+	return b.firstErr()
 }
 
 func (b *batch) Cancel() {
 	if b.done {
 		return
 	}
-	b.done = true
 	if b.s.acquire() == nil {
 		defer b.s.mu.RUnlock()
 	}
-	b.wb.Cancel()
+	b.cancel()
+}
+
+func (b *batch) cancel() {
+	if b.done {
+		return
+	}
+	b.done = true
+	b.txn.Discard()
+	b.wg.Wait() // chunks already handed to Badger stay
 }

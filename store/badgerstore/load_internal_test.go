@@ -24,7 +24,7 @@ func TestAppendKV(t *testing.T) {
 	got := z.NewBuffer(1<<10, "test")
 	defer got.Release()
 	for _, c := range cases {
-		badger.KVToBuffer(&pb.KV{Key: []byte(c.k), Value: []byte(c.v), Version: 1}, want)
+		badger.KVToBuffer(&pb.KV{Key: []byte(c.k), Value: []byte(c.v), Version: loadVersion}, want)
 		appendKV(got, []byte(c.k), []byte(c.v))
 	}
 	if !bytes.Equal(want.Bytes(), got.Bytes()) {
