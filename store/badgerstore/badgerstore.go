@@ -76,6 +76,12 @@ const (
 	ZSTD
 )
 
+// Badger returns the options Open gives Badger, which Open uses in
+// managed mode. It is for tools that open a store's directory with Badger
+// itself, such as the benchmark's floor: Badger's normal mode opens a
+// store this package wrote.
+func (o Options) Badger() badger.Options { return o.badger() }
+
 func (o Options) badger() badger.Options {
 	bo := badger.DefaultOptions(o.Dir).
 		WithInMemory(o.InMemory).
