@@ -8,12 +8,14 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/unifycdp/unify"
 	"github.com/unifycdp/unify/profile"
+	"github.com/unifycdp/unify/store"
 )
 
 // crashRecords is the stream of n records the crashing child ingests,
@@ -176,4 +178,145 @@ func crashChild(dir string) {
 	}
 	e.Close()
 	os.Exit(0)
+}
+
+// TestCrashDuringImport kills a process in the middle of a bulk import
+// into a new Badger store (a staged load: runs on disk, then one sorted
+// write), at a random moment, and checks that the store opens and that
+// importing the same records again gives the profiles of an uninterrupted
+// import. UNIFY_CRASH_CYCLES sets the number of kills (3 by default, 1
+// with -short), each into a new store.
+func TestCrashDuringImport(t *testing.T) {
+	if dir := os.Getenv("UNIFY_CRASH_IMPORT_CHILD"); dir != "" {
+		crashImportChild(dir)
+		return
+	}
+	cycles := 3
+	if testing.Short() {
+		cycles = 1
+	}
+	if s := os.Getenv("UNIFY_CRASH_CYCLES"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			t.Fatalf("UNIFY_CRASH_CYCLES: %v", err)
+		}
+		cycles = n
+	}
+	ctx := context.Background()
+	recs := crashRecords(crashImportRecords)
+	want := open(t, nil)
+	if _, err := want.Import(ctx, records(recs), unify.ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	wantProfiles := allProfiles(t, want)
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 2))
+	// Cycle -1 runs the child to the end, to time it; the others kill it
+	// at a random moment of that time.
+	var took time.Duration
+	complete := 0 // keys in the store after an import that finished
+	for cycle := -1; cycle < cycles; cycle++ {
+		dir := t.TempDir()
+		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashDuringImport$")
+		cmd.Env = append(os.Environ(), "UNIFY_CRASH_IMPORT_CHILD="+dir)
+		var out strings.Builder
+		cmd.Stdout = &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+		killAt := time.Hour
+		if cycle >= 0 {
+			// Half the kills in the last fifth: the sorted write to the
+			// store is the end of the import, and short.
+			killAt = time.Duration(rng.Int64N(int64(took)))
+			if cycle%2 == 1 {
+				killAt = took*4/5 + killAt/5
+			}
+		}
+		select {
+		case <-time.After(killAt):
+			cmd.Process.Kill()
+			<-exited
+		case err := <-exited:
+			if err != nil {
+				t.Fatalf("cycle %d: the child failed: %v", cycle, err)
+			}
+			if cycle < 0 {
+				took = time.Since(start)
+			}
+		}
+		e, err := unify.Open(ctx, unify.Options{Dir: dir, PhoneRegion: "FI"})
+		if err != nil {
+			t.Fatalf("cycle %d: open after the kill: %v", cycle, err)
+		}
+		// All or nothing: a staged load shows nothing of itself until it
+		// is complete (its keys, and perhaps its marker still).
+		keys := countStoreKeys(t, e)
+		if cycle < 0 {
+			complete = keys
+		} else if keys != 0 && keys != complete && keys != complete+1 {
+			e.Close()
+			t.Fatalf("cycle %d: the interrupted import left %d keys; a complete one has %d", cycle, keys, complete)
+		}
+		rep, err := e.Import(ctx, records(recs), unify.ImportOptions{})
+		if err != nil {
+			e.Close()
+			t.Fatalf("cycle %d: import again: %v", cycle, err)
+		}
+		if diff := cmp.Diff(wantProfiles, allProfiles(t, e), profileCmp...); diff != "" {
+			e.Close()
+			t.Fatalf("cycle %d: profiles after an interrupted import and a second one differ from one import's (-want +got):\n%s", cycle, diff)
+		}
+		// Writes after it survive a reopen.
+		probe := customer("crash", "probe", 0, "Probe", "X", "email", "probe@posti.fi")
+		ingest(t, e, probe)
+		e.Close()
+		if e, err = unify.Open(ctx, unify.Options{Dir: dir, PhoneRegion: "FI"}); err != nil {
+			t.Fatalf("cycle %d: reopen: %v", cycle, err)
+		}
+		if _, err := e.Record(ctx, "crash", "probe"); err != nil {
+			t.Errorf("cycle %d: probe after reopen: %v", cycle, err)
+		}
+		e.Close()
+		t.Logf("cycle %d: child %q (of %s), second import: staged %v, recovered %v, warnings %v", cycle, strings.TrimSpace(out.String()), took.Round(time.Millisecond), rep.Staged, rep.Recovered, rep.Warnings)
+	}
+}
+
+// crashImportRecords is the size of the import TestCrashDuringImport
+// interrupts: about a second's work.
+const crashImportRecords = 20000
+
+func crashImportChild(dir string) {
+	ctx := context.Background()
+	e, err := unify.Open(ctx, unify.Options{Dir: dir, PhoneRegion: "FI"})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	if _, err := e.Import(ctx, records(crashRecords(crashImportRecords)), unify.ImportOptions{}); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	e.Close()
+	fmt.Println("finished")
+	os.Exit(0)
+}
+
+func countStoreKeys(t *testing.T, e *unify.Engine) int {
+	t.Helper()
+	n := 0
+	err := e.Store().View(context.Background(), func(tx store.Tx) error {
+		it := tx.Iterate(store.IterOptions{KeysOnly: true})
+		defer it.Close()
+		for it.Next() {
+			n++
+		}
+		return it.Err()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

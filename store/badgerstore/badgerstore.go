@@ -123,6 +123,7 @@ func or[T comparable](v, def T) T {
 type Store struct {
 	db       *badger.DB
 	inMemory bool
+	dir      string // "" in memory
 	// maxValue is the largest value accepted, or -1 for no limit of ours.
 	maxValue int
 	// mu guards closed: transactions and batch calls hold it for reading,
@@ -150,8 +151,12 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("badgerstore: open %s: %v", opts.Dir, err)
 	}
-	s := &Store{db: db, inMemory: opts.InMemory, maxValue: -1}
+	s := &Store{db: db, inMemory: opts.InMemory, dir: opts.Dir, maxValue: -1}
 	s.clock.init(db)
+	if err := s.discardInterruptedLoad(opts); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if opts.InMemory {
 		// Badger accepts a value as large as ValueThreshold but then fails
 		// to write it (it would need the value log): refuse it here.

@@ -4,7 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
+	"fmt"
+	"io/fs"
 	"iter"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/ristretto/v2/z"
@@ -20,6 +27,14 @@ import (
 // Badger's StreamWriter drops whatever the database holds when it starts,
 // so LoadSorted first checks that the store holds no key. It must not run
 // alongside other writers.
+//
+// The load is all or nothing. Badger registers each table as it is built,
+// several at once and in no fixed order, so a load that stops early (an
+// error, a crash) would leave some of its keys, not necessarily the first
+// ones. LoadSorted therefore marks the directory with a file
+// (loadPendingFile) before it starts and removes it when the load is
+// complete; if it fails it empties the store, and if the process dies,
+// the next Open finds the file and empties the store.
 func (s *Store) LoadSorted(ctx context.Context, kvs iter.Seq2[[]byte, []byte]) error {
 	if err := s.acquire(); err != nil {
 		return err
@@ -32,6 +47,24 @@ func (s *Store) LoadSorted(ctx context.Context, kvs iter.Seq2[[]byte, []byte]) e
 		// The StreamWriter writes table files; an in-memory Badger has none.
 		return s.loadByBatch(ctx, kvs)
 	}
+	if err := s.markLoad(); err != nil {
+		return err
+	}
+	if err := s.streamLoad(ctx, kvs); err != nil {
+		// Nothing of it stays. If even that fails, the mark stays for
+		// the next Open.
+		if derr := s.db.DropAll(); derr == nil {
+			s.unmarkLoad()
+		}
+		return err
+	}
+	// The tables hold version loadVersion, which transactions must see.
+	s.clock.loaded(loadVersion)
+	return s.unmarkLoad()
+}
+
+// streamLoad writes kvs with a StreamWriter.
+func (s *Store) streamLoad(ctx context.Context, kvs iter.Seq2[[]byte, []byte]) error {
 	sw := s.db.NewStreamWriter()
 	defer sw.Cancel()
 	if err := sw.Prepare(); err != nil {
@@ -61,12 +94,82 @@ func (s *Store) LoadSorted(ctx context.Context, kvs iter.Seq2[[]byte, []byte]) e
 			return translate("load", err)
 		}
 	}
-	if err := sw.Flush(); err != nil {
-		return translate("load", err)
+	return translate("load", sw.Flush())
+}
+
+// loadPendingFile, in the store's directory, marks a LoadSorted under way.
+const loadPendingFile = "UNIFY-LOAD-PENDING"
+
+// markLoad creates loadPendingFile, durably, before a load begins.
+func (s *Store) markLoad() error {
+	name := filepath.Join(s.dir, loadPendingFile)
+	f, err := os.Create(name)
+	if err == nil {
+		_, err = f.WriteString("a sorted load into this Badger directory was interrupted; badgerstore.Open empties the store\n")
+		err = errors.Join(err, f.Sync(), f.Close())
 	}
-	// The tables hold version loadVersion, which transactions must see.
-	s.clock.loaded(loadVersion)
+	if err == nil {
+		err = syncDir(s.dir)
+	}
+	if err != nil {
+		return fmt.Errorf("badgerstore: load: mark the directory: %w", err)
+	}
 	return nil
+}
+
+// unmarkLoad removes loadPendingFile, durably.
+func (s *Store) unmarkLoad() error {
+	err := os.Remove(filepath.Join(s.dir, loadPendingFile))
+	if err == nil {
+		err = syncDir(s.dir)
+	}
+	if err != nil {
+		return fmt.Errorf("badgerstore: load: unmark the directory: %w", err)
+	}
+	return nil
+}
+
+// discardInterruptedLoad empties a store whose last LoadSorted did not
+// finish (its directory holds loadPendingFile): what the load left is some
+// of its keys, in no order that could be completed.
+func (s *Store) discardInterruptedLoad(opts Options) error {
+	if s.dir == "" {
+		return nil
+	}
+	if _, err := os.Stat(filepath.Join(s.dir, loadPendingFile)); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("badgerstore: open %s: %w", s.dir, err)
+	}
+	if opts.ReadOnly {
+		return fmt.Errorf("badgerstore: open %s: %w", s.dir, ErrLoadInterrupted)
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	logger.Warn("badgerstore: emptying the store: a sorted load into it was interrupted", "dir", s.dir)
+	if err := s.db.DropAll(); err != nil {
+		return fmt.Errorf("badgerstore: open %s: empty an interrupted load: %v", s.dir, err)
+	}
+	return s.unmarkLoad()
+}
+
+// ErrLoadInterrupted is returned by a read-only Open of a store whose last
+// LoadSorted was interrupted: a read-write Open empties it.
+var ErrLoadInterrupted = errors.New("badgerstore: a sorted load into the store was interrupted; open it read-write to empty it")
+
+// syncDir makes the directory's entries durable (where directories can be
+// synced).
+func syncDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	return errors.Join(d.Sync(), d.Close())
 }
 
 // loadVersion is the version of the keys LoadSorted writes. The store is
