@@ -47,8 +47,11 @@ type ImportOptions struct {
 // records and 32 MiB for each writer of derived keys, spilled to disk
 // while they refill. The store shows nothing of
 // the load until its end, and an interrupted staged load leaves nothing
-// behind: until the next Import removes what it had written, other writes
-// fail with ErrImportPending, and its data must be imported again.
+// behind: a load that fails empties the store (a Badger store cut short by
+// a crash is emptied when it is next opened, with a warning in its log),
+// and if anything of it could still be there, other writes fail with
+// ErrImportPending until the next Import removes it. Its data must then be
+// imported again.
 //
 // Direct, records go into the store as they are read and the graph and
 // profiles after them; an interrupted direct load is finished by the next
