@@ -36,17 +36,7 @@ func TestCrashRecovery(t *testing.T) {
 		crashChild(dir)
 		return
 	}
-	cycles := 3
-	if testing.Short() {
-		cycles = 1
-	}
-	if s := os.Getenv("UNIFY_CRASH_CYCLES"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil {
-			t.Fatalf("UNIFY_CRASH_CYCLES: %v", err)
-		}
-		cycles = n
-	}
+	cycles := crashCycles(t)
 	ctx := context.Background()
 	dir := t.TempDir()
 	n := max(3000, 200*cycles) // more than the kills can get through
@@ -191,17 +181,7 @@ func TestCrashDuringImport(t *testing.T) {
 		crashImportChild(dir)
 		return
 	}
-	cycles := 3
-	if testing.Short() {
-		cycles = 1
-	}
-	if s := os.Getenv("UNIFY_CRASH_CYCLES"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil {
-			t.Fatalf("UNIFY_CRASH_CYCLES: %v", err)
-		}
-		cycles = n
-	}
+	cycles := crashCycles(t)
 	ctx := context.Background()
 	recs := crashRecords(crashImportRecords)
 	want := open(t, nil)
@@ -319,4 +299,21 @@ func countStoreKeys(t *testing.T, e *unify.Engine) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// crashCycles is the number of kills a crash test makes: 3, 1 with
+// -short, or UNIFY_CRASH_CYCLES.
+func crashCycles(t *testing.T) int {
+	t.Helper()
+	if s := os.Getenv("UNIFY_CRASH_CYCLES"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			t.Fatalf("UNIFY_CRASH_CYCLES: %v", err)
+		}
+		return n
+	}
+	if testing.Short() {
+		return 1
+	}
+	return 3
 }
