@@ -37,17 +37,8 @@ func TestLoadSortedSurvivesReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	s = open(t, dir)
-	n := 0
-	err := s.View(ctx, func(tx store.Tx) error {
-		it := tx.Iterate(store.IterOptions{KeysOnly: true})
-		defer it.Close()
-		for it.Next() {
-			n++
-		}
-		return it.Err()
-	})
-	if err != nil || n != 10_000 {
-		t.Fatalf("after reopening: %d keys, %v; want 10000", n, err)
+	if n := countKeys(t, s); n != 10_000 {
+		t.Fatalf("after reopening: %d keys; want 10000", n)
 	}
 }
 
